@@ -1,0 +1,33 @@
+"""Progress bars on stderr (tqdm), silent when ``quiet`` or when tqdm is absent."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+class Progress:
+    def __init__(self, total: int | None, unit: str, desc: str, quiet: bool) -> None:
+        self._bar: Any = None
+        if quiet:
+            return
+        try:
+            from tqdm import tqdm
+        except ImportError:  # pragma: no cover - tqdm is a dependency
+            return
+        scale = unit == "bytes"
+        self._bar = tqdm(
+            total=total, unit="B" if scale else " rows", unit_scale=True,
+            desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True,
+        )
+        self._done = 0
+
+    def update_to(self, done: int) -> None:
+        if self._bar is not None:
+            self._bar.update(max(0, done - self._done))
+            self._done = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -1,0 +1,218 @@
+"""The ``autofeat`` command line: thin wrappers that parse options, call the library and map
+user errors to exit code 2 with a one-line message.
+
+Exit codes: 0 success; 2 a user error (bad input, bad option); 1 a bug (with a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from autofeat.errors import AutofeatError
+
+__all__ = ["main", "build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line instead of usage + message
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _csv_list(text: str) -> list[str]:
+    return [t for t in (s.strip() for s in text.split(",")) if t]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
+    return v
+
+
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data", help="CSV/TSV (optionally .gz/.bz2) or Parquet file")
+    p.add_argument("--label", required=True, help="label column name (index for --no-header files)")
+    p.add_argument("--no-header", action="store_true", help="the file has no header row; columns are named 0, 1, ...")
+    p.add_argument("--delimiter", help="field separator (default: sniffed from the first line)")
+    p.add_argument("--ignore", type=_csv_list, action="extend", default=[], metavar="COLS", help="comma-separated columns to skip")
+    p.add_argument("--numeric", type=_csv_list, action="extend", default=[], metavar="COLS", help="columns to treat as numeric (binned)")
+    p.add_argument("--categorical", type=_csv_list, action="extend", default=[], metavar="COLS", help="columns to treat as categorical")
+
+
+def _add_rank_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bins", type=_positive_int, default=20, help="quantile bins for numeric columns (default 20)")
+    p.add_argument("--sample-rows", type=_positive_int, help="rank on a seeded random sample of N rows")
+    p.add_argument("--analysis-rows", type=_positive_int, default=1_000_000, help="rows sampled for redundancy/pairs/duplicates (default 1,000,000)")
+    p.add_argument("--pairs-top", type=_nonneg_int, default=20, help="pair the best M features for interaction gain (default 20; 0 = off)")
+    p.add_argument("--pair-rows", type=_positive_int, default=250_000, help="rows used for pair scores (default 250,000)")
+    p.add_argument("--no-redundancy", action="store_true", help="order by score alone, not mRMR")
+    p.add_argument("--redundancy-top", type=_nonneg_int, default=300, help="features that go through the mRMR greedy (default 300)")
+    p.add_argument("--allow-empty-columns", action="store_true", help="report all-missing columns instead of failing")
+    p.add_argument("--seed", type=int, default=0, help="seed for row samples (default 0)")
+    p.add_argument("--n-jobs", type=_positive_int, help="threads (default: all cores)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="autofeat", description="Feature ranking and search for large sparse CTR tables.")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    r = sub.add_parser("rank", help="rank features by cardinality-corrected MI; write ranking.json/.tsv and report.html")
+    _add_data_args(r)
+    _add_rank_args(r)
+    r.add_argument("--out", help="output folder (ranking.json, ranking.tsv, report.html)")
+    r.add_argument("--format", choices=["text", "json"], default="text", help="what to print on stdout")
+    r.add_argument("--top", type=_positive_int, default=20, help="features shown in the text summary")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    g = sub.add_parser("generate", help="write a CTR-like CSV with planted structure and its truth file")
+    g.add_argument("out", help="output .csv/.tsv file; the truth goes to OUT.truth.json")
+    g.add_argument("--rows", type=_positive_int, default=200_000)
+    g.add_argument("--informative", type=_nonneg_int, default=6)
+    g.add_argument("--noise", type=_nonneg_int, default=6)
+    g.add_argument("--uniform-noise", type=_nonneg_int, default=2)
+    g.add_argument("--max-cardinality", type=_positive_int, default=100_000)
+    g.add_argument("--max-noise-cardinality", type=_positive_int, default=1_000_000)
+    g.add_argument("--no-planted", action="store_true", help="no interaction/leak/id/duplicate columns")
+    g.add_argument("--no-header", action="store_true")
+    g.add_argument("--seed", type=int, default=0)
+
+    d = sub.add_parser("demo", help="generate data, rank it and write the report (no data needed)")
+    d.add_argument("--out", default="autofeat-demo", help="output folder (default autofeat-demo)")
+    d.add_argument("--rows", type=_positive_int, default=200_000)
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--quiet", action="store_true")
+    return parser
+
+
+def _version() -> str:
+    from autofeat import __version__
+
+    return f"autofeat {__version__}"
+
+
+def _rank_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from autofeat.rank.api import RankOptions
+
+    return RankOptions(
+        bins=args.bins, sample_rows=args.sample_rows, analysis_rows=args.analysis_rows,
+        pairs_top=args.pairs_top, pair_rows=args.pair_rows, redundancy=not args.no_redundancy,
+        redundancy_top=args.redundancy_top, allow_empty_columns=args.allow_empty_columns,
+        seed=args.seed, n_jobs=args.n_jobs,
+    )
+
+
+def _summary(ranking, top: int) -> str:  # type: ignore[no-untyped-def]
+    lines = [f"{ranking.rows:,} rows, label {ranking.label!r} ({ranking.positives / ranking.rows:.2%} positive), "
+             f"{len(ranking.features)} features", "",
+             f"{'rank':>4}  {'feature':<24} {'score':>10} {'MI':>10} {'p-value':>9} {'card':>9}  flags"]
+    for f in ranking.features[:top]:
+        lines.append(f"{f.rank:>4}  {f.name[:24]:<24} {f.score:>10.5f} {f.mi:>10.5f} {f.p_value:>9.2g} "
+                     f"{f.cardinality:>9,}  {','.join(f.flags)}")
+    if ranking.pairs:
+        lines += ["", "strongest pairs (interaction gain):"]
+        for p in ranking.pairs[:5]:
+            lines.append(f"  {p.features[0]} x {p.features[1]}: {p.score:.5f}")
+    if ranking.quality:
+        lines += ["", "quality findings:"]
+        for q in ranking.quality:
+            lines.append(f"  {q['column']}: {q['kind']} ({q['detail']})")
+    return "\n".join(lines)
+
+
+def _cmd_rank(args: argparse.Namespace) -> int:
+    from autofeat.rank.api import rank
+
+    if args.out is None and args.format == "text":
+        raise AutofeatError("autofeat rank: give --out DIR (or --format json to print the ranking)")
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise AutofeatError(f"--out {args.out}: exists and is not a folder")
+    ranking = rank(
+        args.data, args.label, header=not args.no_header, delimiter=args.delimiter,
+        ignore=args.ignore, numeric=args.numeric, categorical=args.categorical,
+        options=_rank_options(args), quiet=args.quiet,
+    )
+    if args.out:
+        ranking.save(args.out)
+    if args.format == "json":
+        sys.stdout.write(ranking.to_json() + "\n")
+    else:
+        print(_summary(ranking, args.top))
+        print(f"\nwrote {Path(args.out) / 'ranking.json'}, ranking.tsv, report.html")
+    return 0
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from autofeat.datasets import CTRSpec, write_ctr_csv
+    from autofeat.report.atomic import write_text_atomic
+
+    spec = CTRSpec(n_informative=args.informative, n_noise=args.noise, n_uniform_noise=args.uniform_noise,
+                   max_cardinality=args.max_cardinality, max_noise_cardinality=args.max_noise_cardinality,
+                   planted=not args.no_planted)
+    out = Path(args.out)
+    delim = "\t" if out.suffix.lower() in (".tsv", ".tab") else ","
+    truth = write_ctr_csv(out, args.rows, spec=spec, seed=args.seed, delimiter=delim, header=not args.no_header)
+    write_text_atomic(out.with_name(out.name + ".truth.json"), json.dumps(truth, indent=1))
+    print(f"wrote {out} ({args.rows:,} rows) and {out.name}.truth.json")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from autofeat.datasets import write_ctr_csv
+    from autofeat.rank.api import rank
+
+    out = Path(args.out)
+    data = out / "data.csv"
+    truth = write_ctr_csv(data, args.rows, seed=args.seed)
+    ranking = rank(data, "click", options=None, quiet=args.quiet, seed=args.seed)
+    ranking.save(out / "rank")
+    print(_summary(ranking, 15))
+    top = set(ranking.top(len(truth["informative"]) + 2))
+    found = sorted(top & set(truth["informative"]))
+    flagged = {q["column"] for q in ranking.quality}
+    print(f"\nplanted informative found in the top {len(top)}: {len(found)}/{len(truth['informative'])}; "
+          f"interaction {truth['interactions'][0]} ranked first among pairs: "
+          f"{bool(ranking.pairs) and sorted(ranking.pairs[0].features) == sorted(truth['interactions'][0])}; "
+          f"leak flagged: {truth['leak'][0] in flagged}; id flagged: {truth['id_like'][0] in flagged}")
+    print(f"report: {out / 'rank' / 'report.html'}")
+    return 0
+
+
+_COMMANDS = {"rank": _cmd_rank, "generate": _cmd_generate, "demo": _cmd_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 2 user error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except AutofeatError as exc:
+        print(f"autofeat {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("autofeat: interrupted", file=sys.stderr)
+        return 130
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    raise SystemExit(main())

@@ -1,0 +1,259 @@
+"""CTR-like synthetic tables with planted structure, for demos, tests and benchmarks.
+
+The generator knows the truth: which columns drive the label, which are noise, which pair
+only matters jointly (an XOR interaction with no marginal signal), which columns are copies,
+leaks or row ids. Ranking and search can be scored against that truth.
+
+Example:
+    >>> from autofeat.datasets import make_ctr
+    >>> columns, truth = make_ctr(1_000, seed=0)
+    >>> columns["click"].mean() < 0.5
+    True
+    >>> truth["interactions"]
+    [['int_a', 'int_b']]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autofeat.errors import OptionError
+
+__all__ = ["make_ctr", "iter_ctr_chunks", "write_ctr_csv", "CTRSpec"]
+
+LABEL = "click"
+
+
+@dataclass(frozen=True)
+class CTRSpec:
+    """What to plant in a generated table.
+
+    Attributes:
+        n_informative: Zipf-distributed categoricals whose levels shift the click logit.
+        n_noise: Zipf-distributed categoricals independent of the label, cardinality
+            spread log-uniformly over ``[2, max_cardinality]``.
+        n_uniform_noise: uniform high-cardinality noise columns (10k .. ``max_noise_cardinality``
+            levels), the columns plain MI ranks first.
+        max_cardinality: largest cardinality of the informative and Zipf noise columns.
+        max_noise_cardinality: largest cardinality of the uniform noise columns.
+        planted: add the structure columns: an XOR interaction pair, an informative and a
+            noise numeric column, a relabelled duplicate, a coarsened copy, a label leak, a
+            row id, a constant and a mostly-missing column.
+        ctr: target click rate.
+    """
+
+    n_informative: int = 6
+    n_noise: int = 6
+    n_uniform_noise: int = 2
+    max_cardinality: int = 100_000
+    max_noise_cardinality: int = 1_000_000
+    planted: bool = True
+    ctr: float = 0.17
+
+    def __post_init__(self) -> None:
+        for name in ("n_informative", "n_noise", "n_uniform_noise"):
+            if getattr(self, name) < 0:
+                raise OptionError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.max_cardinality < 2 or self.max_noise_cardinality < 2:
+            raise OptionError("max_cardinality and max_noise_cardinality must be >= 2")
+        if not 0.0 < self.ctr < 1.0:
+            raise OptionError(f"ctr must be in (0, 1), got {self.ctr}")
+
+
+def _log_spaced(n: int, lo: int, hi: int) -> list[int]:
+    if n == 0:
+        return []
+    if n == 1:
+        return [hi]
+    return [int(round(v)) for v in np.geomspace(lo, hi, n)]
+
+
+class _Plan:
+    """Per-column distributions and effects, fixed by the seed; rows are drawn per chunk."""
+
+    def __init__(self, spec: CTRSpec, seed: int) -> None:
+        rng = np.random.default_rng([seed, 0])
+        self.spec = spec
+        self.columns: list[tuple[str, str, int]] = []  # (name, distribution, cardinality)
+        self.cdfs: dict[str, np.ndarray] = {}
+        self.effects: dict[str, np.ndarray] = {}
+        inf_cards = _log_spaced(spec.n_informative, 4, min(spec.max_cardinality, 50_000))
+        for i, card in enumerate(inf_cards):
+            name = f"inf_{i}"
+            self.columns.append((name, "zipf", card))
+            # Spread the effect over the frequent levels so it is learnable; rare levels
+            # carry small noise effects, as real ids do.
+            eff = rng.normal(0.0, 1.0, card)
+            eff[min(card, 50):] *= 0.3
+            self.effects[name] = eff
+        for i, card in enumerate(_log_spaced(spec.n_noise, 2, spec.max_cardinality)):
+            self.columns.append((f"noise_{i}", "zipf", card))
+        hi = spec.max_noise_cardinality
+        for i, card in enumerate(_log_spaced(spec.n_uniform_noise, min(10_000, hi), hi)):
+            self.columns.append((f"hinoise_{i}", "uniform", card))
+        for name, dist, card in self.columns:
+            if dist == "zipf":
+                p = 1.0 / np.arange(1, card + 1) ** 1.1
+                self.cdfs[name] = np.cumsum(p / p.sum())
+        self.num_weight = 0.8
+        self.xor_weight = 1.5
+        self.intercept = self._fit_intercept(rng)
+
+    def _fit_intercept(self, rng: np.random.Generator) -> float:
+        logit = self._logit(self._draw_base(rng, 20_000, 0))
+        lo, hi = -12.0, 6.0
+        for _ in range(60):  # bisection on the mean click rate
+            mid = (lo + hi) / 2
+            if (1 / (1 + np.exp(-(logit + mid)))).mean() > self.spec.ctr:
+                hi = mid
+            else:
+                lo = mid
+        return (lo + hi) / 2
+
+    def _draw_base(self, rng: np.random.Generator, n: int, start: int) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for name, dist, card in self.columns:
+            if dist == "zipf":
+                codes = np.searchsorted(self.cdfs[name], rng.random(n), side="right")
+                out[name] = np.minimum(codes, card - 1).astype(np.int64)
+            else:
+                out[name] = rng.integers(0, card, n, dtype=np.int64)
+        if self.spec.planted:
+            out["int_a"] = rng.integers(0, 4, n, dtype=np.int64)
+            out["int_b"] = rng.integers(0, 6, n, dtype=np.int64)
+            out["num_signal"] = rng.normal(0.0, 1.0, n)
+            out["num_noise"] = rng.lognormal(0.0, 1.0, n)
+        return out
+
+    def _logit(self, base: dict[str, np.ndarray]) -> np.ndarray:
+        n = len(next(iter(base.values()))) if base else 0
+        logit = np.zeros(n)
+        for name, eff in self.effects.items():
+            logit += eff[base[name]]
+        if self.spec.planted:
+            xor = (base["int_a"] % 2) ^ (base["int_b"] % 2)
+            logit += self.xor_weight * (2 * xor - 1)
+            logit += self.num_weight * base["num_signal"]
+        return logit
+
+    def chunk(self, rng: np.random.Generator, n: int, start: int) -> dict[str, np.ndarray]:
+        base = self._draw_base(rng, n, start)
+        p = 1 / (1 + np.exp(-(self._logit(base) + self.intercept)))
+        y = (rng.random(n) < p).astype(np.int64)
+        cols: dict[str, np.ndarray] = {LABEL: y}
+        cols.update(base)
+        if self.spec.planted and self.spec.n_informative >= 1:
+            # A one-to-one relabelling of inf_0: a duplicate under another name.
+            cols["dup_inf_0"] = base["inf_0"] * 7 + 1000
+        if self.spec.planted and self.spec.n_informative >= 2:
+            cols["coarse_inf_1"] = base["inf_1"] // 3  # redundant: a function of inf_1
+        if self.spec.planted:
+            # Set exactly when the row converted, like TalkingData's attributed_time.
+            leak = np.where(y == 1, 1_600_000_000 + start + np.arange(n), -1)
+            cols["conversion_time"] = leak
+            cols["row_id"] = start + np.arange(n, dtype=np.int64)
+            cols["constant"] = np.zeros(n, dtype=np.int64)
+            mm = rng.integers(0, 50, n, dtype=np.int64)
+            mm[rng.random(n) < 0.97] = -1
+            cols["mostly_missing"] = mm
+        return cols
+
+    def truth(self) -> dict[str, Any]:
+        names = [c[0] for c in self.columns]
+        informative = [n for n in names if n.startswith("inf_")]
+        truth: dict[str, Any] = {
+            "label": LABEL,
+            "informative": informative + (["num_signal"] if self.spec.planted else []),
+            "noise": [n for n in names if "noise" in n],
+            "interactions": [],
+            "cardinality": {n: c for n, _, c in self.columns},
+        }
+        if self.spec.planted:
+            truth["noise"] += ["num_noise", "mostly_missing"]
+            truth["interactions"] = [["int_a", "int_b"]]
+            truth["duplicate"] = [["dup_inf_0", "inf_0"]] if self.spec.n_informative else []
+            truth["redundant"] = ["coarse_inf_1"] if self.spec.n_informative >= 2 else []
+            truth["leak"] = ["conversion_time"]
+            truth["id_like"] = ["row_id"]
+            truth["constant"] = ["constant"]
+            truth["mostly_missing"] = ["mostly_missing"]
+            truth["numeric"] = ["num_signal", "num_noise"]
+            truth["missing_value"] = {"conversion_time": -1, "mostly_missing": -1}
+        return truth
+
+
+def iter_ctr_chunks(
+    n_rows: int, *, spec: CTRSpec | None = None, seed: int = 0, chunk_rows: int = 500_000
+) -> Iterator[dict[str, np.ndarray]]:
+    """Yield the table in chunks of ``chunk_rows`` (same rows whatever the chunk size is not
+    promised; the same arguments always give the same rows)."""
+    if n_rows < 1:
+        raise OptionError(f"rows must be >= 1, got {n_rows}")
+    plan = _Plan(spec or CTRSpec(), seed)
+    for k, start in enumerate(range(0, n_rows, chunk_rows)):
+        rng = np.random.default_rng([seed, 1, k])
+        yield plan.chunk(rng, min(chunk_rows, n_rows - start), start)
+
+
+def make_ctr(
+    n_rows: int = 100_000, *, spec: CTRSpec | None = None, seed: int = 0
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Generate a CTR-like table in memory.
+
+    Returns:
+        ``(columns, truth)``: a dict of equal-length numpy arrays (label ``click`` first;
+        categoricals as int64 codes, ``-1`` where a planted column is missing; numerics as
+        float64) and a dict naming the planted structure.
+    """
+    spec = spec or CTRSpec()
+    chunks = list(iter_ctr_chunks(n_rows, spec=spec, seed=seed))
+    columns = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+    return columns, _Plan(spec, seed).truth()
+
+
+def _to_arrow(cols: dict[str, np.ndarray], missing: dict[str, int]):  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
+    arrays = []
+    for name, arr in cols.items():
+        if name in missing:
+            arrays.append(pa.array(arr, mask=arr == missing[name]))
+        else:
+            arrays.append(pa.array(arr))
+    return pa.table(arrays, names=list(cols))
+
+
+def write_ctr_csv(
+    path: str | Path,
+    n_rows: int,
+    *,
+    spec: CTRSpec | None = None,
+    seed: int = 0,
+    delimiter: str = ",",
+    header: bool = True,
+) -> dict[str, Any]:
+    """Stream a generated table to a CSV file (missing values as empty fields) and return its
+    truth. Writes to a temporary name and renames, so a failed run leaves no partial file."""
+    import pyarrow.csv as pacsv
+
+    from autofeat.report.atomic import atomic_path
+
+    spec = spec or CTRSpec()
+    truth = _Plan(spec, seed).truth()
+    missing = truth.get("missing_value", {})
+    with atomic_path(path) as tmp:
+        writer = None
+        opts = pacsv.WriteOptions(include_header=header, delimiter=delimiter)
+        for cols in iter_ctr_chunks(n_rows, spec=spec, seed=seed):
+            table = _to_arrow(cols, missing)
+            if writer is None:
+                writer = pacsv.CSVWriter(str(tmp), table.schema, write_options=opts)
+            writer.write_table(table)
+        assert writer is not None
+        writer.close()
+    return truth

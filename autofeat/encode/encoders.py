@@ -1,0 +1,145 @@
+"""Column encoders: Arrow arrays in, compact int32 codes out, batch after batch.
+
+Code 0 is always "missing" (null, empty field, NaN); observed values get 1, 2, ... in order of
+first appearance (categoricals) or quantile-bin order (numerics). Codes stay stable across
+batches, so counts from different batches add up.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["Kind", "CategoricalEncoder", "NumericEncoder", "infer_kind", "make_encoder"]
+
+Kind = Literal["categorical", "numeric"]
+
+
+def infer_kind(dtype: pa.DataType) -> Kind:
+    """Floats, decimals and times are numeric; strings, integers and booleans are categorical.
+
+    Integers count as categorical because in click logs they are nearly always ids (app, site,
+    device); pass ``numeric=[...]`` for integer-valued measurements.
+    """
+    if pa.types.is_dictionary(dtype):
+        return "categorical"
+    if (
+        pa.types.is_floating(dtype)
+        or pa.types.is_decimal(dtype)
+        or pa.types.is_temporal(dtype)
+    ):
+        return "numeric"
+    return "categorical"
+
+
+class CategoricalEncoder:
+    """Dictionary encoding with one global, growing vocabulary per column."""
+
+    kind: Kind = "categorical"
+
+    def __init__(self) -> None:
+        self.values: pa.Array | None = None
+
+    @property
+    def cardinality(self) -> int:
+        """Number of distinct non-missing values seen so far."""
+        return 0 if self.values is None else len(self.values)
+
+    def encode(self, arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        if pa.types.is_dictionary(arr.type):
+            arr = arr.cast(arr.type.value_type)
+        if pa.types.is_floating(arr.type):  # NaN in a categorical means missing
+            arr = pc.if_else(pc.is_nan(arr), pa.scalar(None, arr.type), arr)
+        enc = pc.dictionary_encode(arr)
+        batch_values = enc.dictionary
+        # mapping[i] is the global code of batch value i; the extra last slot is "missing".
+        mapping = np.zeros(len(batch_values) + 1, dtype=np.int32)
+        if self.values is None:
+            self.values = batch_values
+            mapping[:-1] = np.arange(1, len(batch_values) + 1, dtype=np.int32)
+        else:
+            if batch_values.type != self.values.type:
+                batch_values = batch_values.cast(self.values.type)
+            found = pc.index_in(batch_values, value_set=self.values)
+            idx = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            new = idx < 0
+            n_new = int(new.sum())
+            mapping[:-1] = idx + 1
+            if n_new:
+                start = len(self.values)
+                mapping[:-1][new] = np.arange(start + 1, start + n_new + 1, dtype=np.int32)
+                self.values = pa.concat_arrays([self.values, batch_values.filter(pa.array(new))])
+        indices = enc.indices.fill_null(len(batch_values)).to_numpy(zero_copy_only=False)
+        return mapping[indices]
+
+    def label_of(self, code: int) -> str:
+        if code == 0 or self.values is None:
+            return "<missing>"
+        return str(self.values[code - 1].as_py())
+
+
+class NumericEncoder:
+    """Quantile bins with edges fitted on the first batch that has values.
+
+    Values outside the fitted range fall into the first or last bin; a column with at most
+    ``n_bins`` distinct values keeps one bin per value.
+    """
+
+    kind: Kind = "numeric"
+
+    def __init__(self, n_bins: int = 20) -> None:
+        self.n_bins = n_bins
+        self.edges: np.ndarray | None = None
+
+    @property
+    def cardinality(self) -> int:
+        return 0 if self.edges is None else len(self.edges) + 1
+
+    @staticmethod
+    def _to_float(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        if pa.types.is_temporal(arr.type):
+            arr = arr.cast(pa.int64()) if not pa.types.is_date32(arr.type) else arr.cast(pa.int32())
+        if pa.types.is_decimal(arr.type):
+            arr = arr.cast(pa.float64())
+        out = arr.to_numpy(zero_copy_only=False)
+        return out.astype(np.float64, copy=False)
+
+    def encode(self, arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        x = self._to_float(arr)
+        missing = np.isnan(x)
+        if self.edges is None:
+            present = x[~missing]
+            if present.size == 0:
+                return np.zeros(len(x), dtype=np.int32)
+            if present.size > 200_000:  # quantiles of a fixed-seed subsample are plenty
+                present = np.random.default_rng(0).choice(present, 200_000, replace=False)
+            distinct = np.unique(present)
+            if distinct.size <= self.n_bins:
+                # One bin per value: edges halfway between neighbours.
+                self.edges = (distinct[:-1] + distinct[1:]) / 2
+            else:
+                qs = np.quantile(present, np.linspace(0, 1, self.n_bins + 1)[1:-1])
+                self.edges = np.unique(qs)
+        codes = np.searchsorted(self.edges, x, side="right").astype(np.int32) + 1
+        codes[missing] = 0
+        return codes
+
+    def label_of(self, code: int) -> str:
+        if code == 0:
+            return "<missing>"
+        if self.edges is None or len(self.edges) == 0:
+            return "all"
+        lo = "-inf" if code == 1 else f"{self.edges[code - 2]:.4g}"
+        hi = "inf" if code - 1 >= len(self.edges) else f"{self.edges[code - 1]:.4g}"
+        return f"[{lo}, {hi})"
+
+
+def make_encoder(kind: Kind, n_bins: int) -> CategoricalEncoder | NumericEncoder:
+    return CategoricalEncoder() if kind == "categorical" else NumericEncoder(n_bins)

@@ -1,0 +1,63 @@
+"""Binary label parsing with one-line errors that name the offending rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from autofeat.errors import DataError
+
+__all__ = ["LabelParser"]
+
+_POSITIVE = {"1", "true", "yes", "y", "t", "pos", "positive", "click", "1.0"}
+_NEGATIVE = {"0", "false", "no", "n", "f", "neg", "negative", "noclick", "0.0", "-1", "-1.0"}
+
+
+class LabelParser:
+    """Turn a label column into int8 0/1, batch by batch.
+
+    Accepted: numbers 0/1 (or -1/1), booleans, and text pairs such as "0"/"1", "true"/"false",
+    "yes"/"no" (case-insensitive).
+    """
+
+    def __init__(self, column: str, source: str) -> None:
+        self.column = column
+        self.source = source
+        self.rows_seen = 0
+
+    def parse(self, arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        start = self.rows_seen
+        self.rows_seen += len(arr)
+        if arr.null_count:
+            bad = np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))
+            rows = ", ".join(str(start + i + 1) for i in bad[:5])
+            more = f" and {arr.null_count - 5} more" if arr.null_count > 5 else ""
+            raise DataError(
+                f"{self.source}: label column {self.column!r} is missing in data row(s) {rows}{more}"
+            )
+        t = arr.type
+        if pa.types.is_boolean(t):
+            return arr.to_numpy(zero_copy_only=False).astype(np.int8)
+        if pa.types.is_integer(t) or pa.types.is_floating(t):
+            x = arr.to_numpy(zero_copy_only=False)
+            ok = (x == 0) | (x == 1) | (x == -1)
+            if not ok.all():
+                self._not_binary(np.unique(x[~ok])[:5].tolist(), start, np.flatnonzero(~ok)[0])
+            return (x == 1).astype(np.int8)
+        text = pc.utf8_lower(pc.utf8_trim_whitespace(arr.cast(pa.string())))
+        pos = pc.is_in(text, value_set=pa.array(sorted(_POSITIVE))).to_numpy(zero_copy_only=False)
+        neg = pc.is_in(text, value_set=pa.array(sorted(_NEGATIVE))).to_numpy(zero_copy_only=False)
+        bad = ~(pos | neg)
+        if bad.any():
+            vals = pc.unique(arr.filter(pa.array(bad))).to_pylist()[:5]
+            self._not_binary(vals, start, np.flatnonzero(bad)[0])
+        return pos.astype(np.int8)
+
+    def _not_binary(self, values: list, start: int, first: int) -> None:  # type: ignore[type-arg]
+        raise DataError(
+            f"{self.source}: label column {self.column!r} must be binary (0/1, true/false, "
+            f"yes/no); found {values} (first in data row {start + first + 1})"
+        )

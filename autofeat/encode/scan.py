@@ -1,0 +1,253 @@
+"""One streaming pass over a source: encode every column, pool (code, label) counts over all
+rows, and keep a seeded uniform sample of rows for the analyses that need rows (redundancy,
+pairs, duplicates).
+
+Memory is bounded by one batch plus the sample, whatever the file size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autofeat._progress import Progress
+from autofeat.encode.encoders import CategoricalEncoder, Kind, NumericEncoder, infer_kind, make_encoder
+from autofeat.encode.label import LabelParser
+from autofeat.errors import DataError, OptionError
+from autofeat.io.sources import SchemaChanged, Source
+
+__all__ = ["Scan", "scan", "count_codes"]
+
+
+@dataclass
+class Scan:
+    """What one pass over the data learned.
+
+    Attributes:
+        names, kinds, encoders: one entry per feature (the label excluded).
+        counts: per feature an int64 array (levels + 1, 2): row c counts the rows with code c
+            (0 = missing) split by label, pooled over all rows (or over the sample when
+            ``sample_rows`` was given).
+        n_rows, n_pos: rows counted and how many have label 1.
+        sample: int32 (features, m) codes of a uniform random sample of rows; ``sample_y``
+            their labels.
+    """
+
+    source: str
+    label: str
+    names: list[str]
+    kinds: list[Kind]
+    encoders: list[CategoricalEncoder | NumericEncoder]
+    counts: list[np.ndarray]
+    n_rows: int
+    n_pos: int
+    sample: np.ndarray
+    sample_y: np.ndarray
+    rows_read: int = 0
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class _Reservoir:
+    """Uniform sample of at most ``cap`` rows: every row gets a seeded random key, the rows
+    with the smallest keys are kept. Same seed and row order give the same sample, whatever
+    the batch sizes."""
+
+    def __init__(self, cap: int, seed: int) -> None:
+        self.cap = cap
+        self.rng = np.random.default_rng([seed, 7])
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.held = 0
+        self.offset = 0
+
+    def add(self, codes: np.ndarray, y: np.ndarray) -> None:
+        n = y.size
+        keys = self.rng.random(n)
+        rows = np.arange(self.offset, self.offset + n, dtype=np.int64)
+        self.offset += n
+        if self.cap <= 0:
+            return
+        if self.held >= self.cap:
+            cut = self._threshold()
+            keep = keys < cut
+            codes, y, keys, rows = codes[:, keep], y[keep], keys[keep], rows[keep]
+        self.parts.append((codes, y, keys, rows))  # callers hand over fresh arrays
+        self.held += y.size
+        if self.held > 2 * self.cap:
+            self._shrink()
+
+    def _threshold(self) -> float:
+        self._shrink()
+        return float(self.parts[0][2].max()) if self.held else 1.0
+
+    def _shrink(self) -> None:
+        if len(self.parts) == 1 and self.held <= self.cap:
+            return
+        codes = np.concatenate([p[0] for p in self.parts], axis=1)
+        y = np.concatenate([p[1] for p in self.parts])
+        keys = np.concatenate([p[2] for p in self.parts])
+        rows = np.concatenate([p[3] for p in self.parts])
+        if keys.size > self.cap:
+            sel = np.argpartition(keys, self.cap - 1)[: self.cap]
+            sel.sort()  # keep file order: deterministic and cache-friendly
+            codes, y, keys, rows = codes[:, sel], y[sel], keys[sel], rows[sel]
+        self.parts = [(np.ascontiguousarray(codes), y, keys, rows)]
+        self.held = y.size
+
+    def result(self, n_feat: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self.parts:
+            return np.zeros((n_feat, 0), np.int32), np.zeros(0, np.int8), np.zeros(0)
+        self._shrink()
+        codes, y, keys, _ = self.parts[0]
+        return codes, y, keys
+
+
+def _resolve_columns(
+    source: Source,
+    label: str | int,
+    ignore: Sequence[str],
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+) -> tuple[str, list[str]]:
+    names = source.names
+    label = str(label)
+    if label not in names:
+        shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+        hint = "" if source.unit == "rows" else "; for a file without a header row pass --no-header and the column index"
+        raise DataError(f"{source.name}: label column {label!r} not found (columns: {shown}){hint}")
+    for opt, cols in (("ignore", ignore), ("numeric", numeric), ("categorical", categorical)):
+        for c in cols:
+            if c not in names:
+                raise OptionError(f"--{opt}: unknown column {c!r} in {source.name}")
+            if c == label and opt != "ignore":
+                raise OptionError(f"--{opt}: {c!r} is the label column")
+    both = set(numeric) & set(categorical)
+    if both:
+        raise OptionError(f"columns given as both --numeric and --categorical: {sorted(both)}")
+    skip = set(ignore) | {label}
+    features = [n for n in names if n not in skip]
+    if not features:
+        raise DataError(f"{source.name}: no feature columns besides the label {label!r}")
+    return label, features
+
+
+def scan(
+    source: Source,
+    label: str | int,
+    *,
+    ignore: Sequence[str] = (),
+    numeric: Sequence[str] = (),
+    categorical: Sequence[str] = (),
+    bins: int = 20,
+    sample_rows: int | None = None,
+    analysis_rows: int = 1_000_000,
+    seed: int = 0,
+    quiet: bool = True,
+) -> Scan:
+    """Read ``source`` once (again if a CSV column must be re-typed) and return a :class:`Scan`."""
+    if bins < 2:
+        raise OptionError(f"--bins must be >= 2, got {bins}")
+    if sample_rows is not None and sample_rows < 1:
+        raise OptionError(f"--sample-rows must be >= 1, got {sample_rows}")
+    if analysis_rows < 1:
+        raise OptionError(f"--analysis-rows must be >= 1, got {analysis_rows}")
+    label, features = _resolve_columns(source, label, ignore, numeric, categorical)
+    while True:
+        try:
+            return _scan_once(
+                source, label, features, set(numeric), set(categorical), bins,
+                sample_rows, analysis_rows, seed, quiet,
+            )
+        except SchemaChanged:
+            continue
+
+
+def _scan_once(
+    source: Source,
+    label: str,
+    features: list[str],
+    numeric: set[str],
+    categorical: set[str],
+    bins: int,
+    sample_rows: int | None,
+    analysis_rows: int,
+    seed: int,
+    quiet: bool,
+) -> Scan:
+    n_feat = len(features)
+    kinds: list[Kind] = []
+    encoders: list[CategoricalEncoder | NumericEncoder] = []
+    counts = [np.zeros((0, 2), np.int64) for _ in features]
+    parser = LabelParser(label, source.name)
+    reservoir = _Reservoir(sample_rows if sample_rows else analysis_rows, seed)
+    n_rows = 0
+    progress = Progress(source.size, source.unit, "scan", quiet)
+    try:
+        for batch, done in source.batches():
+            if not encoders:
+                for name in features:
+                    dtype = batch.schema.field(name).type
+                    kind: Kind = (
+                        "numeric" if name in numeric
+                        else "categorical" if name in categorical
+                        else infer_kind(dtype)
+                    )
+                    kinds.append(kind)
+                    encoders.append(make_encoder(kind, bins))
+            n = batch.num_rows
+            if n == 0:
+                continue
+            y = parser.parse(batch.column(label))
+            codes = np.empty((n_feat, n), np.int32)
+            for f, name in enumerate(features):
+                codes[f] = encoders[f].encode(batch.column(name))
+            if not sample_rows:
+                for f, new in enumerate(count_codes(codes, y, encoders)):
+                    counts[f] = _add_grown(counts[f], new)
+            reservoir.add(codes, y)
+            n_rows += n
+            progress.update_to(done)
+    finally:
+        progress.close()
+    if n_rows == 0:
+        raise DataError(f"{source.name}: no data rows (only a header?)")
+    sample, sample_y, keys = reservoir.result(n_feat)
+    if sample_rows:
+        counts = count_codes(sample, sample_y, encoders)
+        total = sample_y.size
+        if sample.shape[1] > analysis_rows:
+            sel = np.sort(np.argpartition(keys, analysis_rows - 1)[:analysis_rows])
+            sample, sample_y = np.ascontiguousarray(sample[:, sel]), sample_y[sel]
+    else:
+        total = n_rows
+    n_pos = int(counts[0][:, 1].sum())
+    return Scan(
+        source=source.name, label=label, names=features, kinds=kinds, encoders=encoders,
+        counts=counts, n_rows=total, n_pos=n_pos, sample=sample, sample_y=sample_y,
+        rows_read=n_rows,
+    )
+
+
+def _add_grown(acc: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """``acc + new`` where ``new`` may have more levels (the vocabulary grew this batch)."""
+    if new.shape[0] > acc.shape[0]:
+        grown = np.zeros_like(new)
+        grown[: acc.shape[0]] = acc
+        acc = grown
+    acc[: new.shape[0]] += new
+    return acc
+
+
+def count_codes(
+    codes: np.ndarray, y: np.ndarray, encoders: Sequence[CategoricalEncoder | NumericEncoder]
+) -> list[np.ndarray]:
+    from autofeat.rank.kernels import count_batch
+
+    sizes = np.array([e.cardinality + 1 for e in encoders], np.int64)
+    offsets = np.zeros(len(encoders) + 1, np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    flat = np.zeros((int(offsets[-1]), 2), np.int64)
+    count_batch(np.ascontiguousarray(codes), y, offsets, flat)
+    return [flat[offsets[f]: offsets[f + 1]] for f in range(len(encoders))]

@@ -1,0 +1,297 @@
+"""Data sources: every input becomes a stream of Arrow record batches.
+
+Files are never loaded whole: CSV/TSV (optionally gzip/bz2-compressed) are parsed block by
+block on a background thread, Parquet row group by row group. In-memory inputs (pandas,
+polars, numpy, dicts, Arrow tables) are cut into batches of the same size.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from autofeat.errors import DataError
+
+__all__ = ["Source", "SchemaChanged", "open_source", "to_arrow_table"]
+
+DEFAULT_BLOCK_BYTES = 32 << 20
+DEFAULT_BATCH_ROWS = 1 << 20
+_CONVERSION_ERR = re.compile(r"In CSV column #(\d+): CSV conversion error")
+
+
+class Source:
+    """A table that can be read as record batches, more than once.
+
+    Attributes:
+        name: what error messages call the input (a file path, or "DataFrame").
+        names: column names in file order.
+        size: total bytes (files) or rows (in-memory), for progress; ``unit`` says which.
+    """
+
+    name: str
+    names: list[str]
+    size: int
+    unit: str
+
+    def batches(self) -> Iterator[tuple[pa.RecordBatch, int]]:
+        """Yield ``(batch, progress)``: progress is how much of ``size`` has been consumed."""
+        raise NotImplementedError
+
+
+class _TableSource(Source):
+    def __init__(self, table: pa.Table, name: str, batch_rows: int) -> None:
+        self.table = table
+        self.name = name
+        self.names = list(table.column_names)
+        self.size = table.num_rows
+        self.unit = "rows"
+        self.batch_rows = batch_rows
+
+    def batches(self) -> Iterator[tuple[pa.RecordBatch, int]]:
+        done = 0
+        for batch in self.table.to_batches(max_chunksize=self.batch_rows):
+            done += batch.num_rows
+            yield batch, done
+
+
+class _ParquetSource(Source):
+    def __init__(self, path: Path, batch_rows: int) -> None:
+        import pyarrow.parquet as pq
+
+        try:
+            self.file = pq.ParquetFile(path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise DataError(f"{path}: not a readable Parquet file ({_one_line(exc)})") from None
+        self.name = str(path)
+        self.names = list(self.file.schema_arrow.names)
+        self.size = self.file.metadata.num_rows
+        self.unit = "rows"
+        self.batch_rows = batch_rows
+
+    def batches(self) -> Iterator[tuple[pa.RecordBatch, int]]:
+        done = 0
+        for batch in self.file.iter_batches(batch_size=self.batch_rows):
+            done += batch.num_rows
+            yield batch, done
+
+
+class _CsvSource(Source):
+    """CSV/TSV parsed by pyarrow's streaming reader on a background thread.
+
+    Types are inferred from the first block; if a later block breaks that inference (a letter
+    in a column of numbers), :class:`SchemaChanged` is raised and the next call of
+    :meth:`batches` reads that column as text from the start, so dirty logs work.
+    """
+
+    def __init__(
+        self, path: Path, *, header: bool, delimiter: str | None, block_bytes: int
+    ) -> None:
+        self.path = path
+        self.name = str(path)
+        self.size = path.stat().st_size
+        self.unit = "bytes"
+        self.header = header
+        self.block_bytes = block_bytes
+        self.delimiter = delimiter or _sniff_delimiter(path)
+        self.forced_text: set[int] = set()
+        self.names = self._read_names()
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        import pyarrow.csv as pacsv
+
+        raw = open(self.path, "rb")
+        stream: Any = pa.PythonFile(raw, mode="r")
+        codec = {".gz": "gzip", ".bz2": "bz2"}.get(self.path.suffix.lower())
+        if codec:
+            stream = pa.CompressedInputStream(stream, codec)
+        names = None if self.header else getattr(self, "names", None)
+        read = pacsv.ReadOptions(
+            block_size=self.block_bytes,
+            column_names=names,
+            autogenerate_column_names=not self.header and names is None,
+        )
+        parse = pacsv.ParseOptions(delimiter=self.delimiter)
+        types = {self.names[i]: pa.string() for i in self.forced_text} if self.forced_text else None
+        convert = pacsv.ConvertOptions(
+            strings_can_be_null=True, column_types=types, quoted_strings_can_be_null=True
+        )
+        try:
+            reader = pacsv.open_csv(
+                stream, read_options=read, parse_options=parse, convert_options=convert
+            )
+        except pa.ArrowInvalid as exc:
+            raw.close()
+            msg = _one_line(exc)
+            if "Empty CSV file" in msg:
+                raise DataError(f"{self.path}: the file is empty") from None
+            raise DataError(f"{self.path}: cannot parse ({msg})") from None
+        return raw, reader
+
+    def _read_names(self) -> list[str]:
+        raw, reader = self._open()
+        try:
+            names = list(reader.schema.names)
+        finally:
+            raw.close()
+        if not self.header:
+            names = [str(i) for i in range(len(names))]
+        return names
+
+    def batches(self) -> Iterator[tuple[pa.RecordBatch, int]]:
+        raw, reader = self._open()
+        q: queue.Queue[Any] = queue.Queue(maxsize=2)
+        stop = threading.Event()
+
+        def produce() -> None:  # parse the next block while the caller encodes this one
+            try:
+                for batch in reader:
+                    if stop.is_set():
+                        return
+                    q.put((batch, raw.tell()))
+                q.put(None)
+            except BaseException as exc:  # handed to the consumer thread
+                q.put(exc)
+
+        worker = threading.Thread(target=produce, daemon=True)
+        worker.start()
+        rows = 0
+        try:
+            while True:
+                item = q.get()
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    self._raise_read_error(item, rows)
+                rows += item[0].num_rows
+                yield item
+        finally:
+            stop.set()
+            while worker.is_alive():  # unblock a producer waiting on a full queue
+                try:
+                    q.get(timeout=0.05)
+                except queue.Empty:
+                    pass
+            raw.close()
+
+    def _raise_read_error(self, exc: BaseException, rows: int) -> None:
+        if not isinstance(exc, pa.ArrowInvalid):
+            raise exc
+        msg = _one_line(exc)
+        m = _CONVERSION_ERR.search(msg)
+        if m and int(m.group(1)) not in self.forced_text:
+            self.forced_text.add(int(m.group(1)))
+            raise SchemaChanged(self.names[int(m.group(1))])
+        m = re.search(r"Expected (\d+) columns, got (\d+)", msg)
+        if m:
+            raise DataError(
+                f"{self.path}: ragged row after data row {rows}: expected {m.group(1)} "
+                f"fields, got {m.group(2)} (delimiter {self.delimiter!r})"
+            )
+        raise DataError(f"{self.path}: cannot parse ({msg})")
+
+
+class SchemaChanged(Exception):
+    """A later block broke the type inferred from the first one; the column will be read as
+    text from now on, and the reader must start over from the first batch."""
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _sniff_delimiter(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if ".tsv" in suffixes or ".tab" in suffixes:
+        return "\t"
+    try:
+        import gzip
+
+        opener: Any = gzip.open if suffixes and suffixes[-1] == ".gz" else open
+        with opener(path, "rb") as f:
+            head = f.read(1 << 16).split(b"\n", 1)[0]
+    except OSError:
+        return ","
+    counts = {d: head.count(d.encode()) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _from_numpy(arr: np.ndarray, names: list[str] | None) -> pa.Table:
+    if arr.ndim != 2:
+        raise DataError(f"a numpy input must be 2-D (rows x columns), got shape {arr.shape}")
+    names = names or [f"x{i}" for i in range(arr.shape[1])]
+    if len(names) != arr.shape[1]:
+        raise DataError(f"{len(names)} column names given for {arr.shape[1]} columns")
+    return pa.table([pa.array(arr[:, i], from_pandas=True) for i in range(arr.shape[1])], names=names)
+
+
+def to_arrow_table(data: Any, names: list[str] | None = None) -> tuple[pa.Table, str]:
+    """Convert an in-memory table (pandas, polars, numpy, dict of columns, Arrow) to Arrow."""
+    if isinstance(data, pa.Table):
+        return data, "table"
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data]), "table"
+    mod = type(data).__module__.split(".")[0]
+    if mod == "pandas":
+        df = data
+        if not all(isinstance(c, str) for c in df.columns):
+            df = df.rename(columns=str)
+        return pa.Table.from_pandas(df, preserve_index=False), "DataFrame"
+    if mod == "polars":
+        return data.to_arrow(), "DataFrame"
+    if isinstance(data, np.ndarray):
+        return _from_numpy(data, names), "array"
+    if isinstance(data, Mapping):
+        cols = {str(k): pa.array(np.asarray(v) if not isinstance(v, pa.Array) else v, from_pandas=True)
+                for k, v in data.items()}
+        lengths = {len(v) for v in cols.values()}
+        if len(lengths) > 1:
+            raise DataError(f"columns have different lengths: {sorted(lengths)}")
+        return pa.table(cols), "dict"
+    raise DataError(
+        f"cannot read data of type {type(data).__name__}: pass a file path, pandas or polars "
+        "DataFrame, numpy array, dict of columns or pyarrow Table"
+    )
+
+
+def open_source(
+    data: Any,
+    *,
+    header: bool = True,
+    delimiter: str | None = None,
+    names: list[str] | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    block_bytes: int = DEFAULT_BLOCK_BYTES,
+) -> Source:
+    """Open a file path or an in-memory table as a :class:`Source`.
+
+    Args:
+        data: path to a .csv/.tsv/.txt (optionally .gz/.bz2) or .parquet file, or an in-memory
+            table (pandas/polars DataFrame, numpy 2-D array, dict of columns, Arrow table).
+        header: whether a delimited file starts with a header row; without one, columns are
+            named by position ``"0"``, ``"1"``, ...
+        delimiter: field separator; sniffed from the first line when omitted.
+        names: column names for a numpy input.
+    """
+    if isinstance(data, (str, os.PathLike)):
+        path = Path(data)
+        if not path.exists():
+            raise DataError(f"{path}: no such file")
+        if path.is_dir():
+            raise DataError(f"{path}: is a folder, not a data file")
+        if path.stat().st_size == 0:
+            raise DataError(f"{path}: the file is empty")
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return _ParquetSource(path, batch_rows)
+        return _CsvSource(path, header=header, delimiter=delimiter, block_bytes=block_bytes)
+    table, name = to_arrow_table(data, names)
+    return _TableSource(table, name, batch_rows)

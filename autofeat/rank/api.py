@@ -1,0 +1,227 @@
+"""``autofeat.rank``: scan -> relevance -> quality -> pairs -> redundancy-aware order."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autofeat.encode.scan import Scan, count_codes, scan
+from autofeat.errors import DataError, OptionError
+from autofeat.io.sources import open_source
+from autofeat.rank.measures import relevance
+from autofeat.rank.pairs import pair_gains
+from autofeat.rank.quality import EXCLUDING, QualityThresholds, find_quality
+from autofeat.rank.redundancy import mrmr_order
+from autofeat.rank.result import FeatureScore, PairResult, Ranking
+from autofeat.rank.sample_stats import SampleStats
+
+__all__ = ["RankOptions", "rank", "rank_scan"]
+
+
+@dataclass(frozen=True)
+class RankOptions:
+    """Options of the ranking stage (the CLI flags have the same names with dashes).
+
+    Attributes:
+        bins: quantile bins for numeric columns.
+        sample_rows: rank on a seeded uniform sample of this many rows instead of all rows.
+        analysis_rows: rows in the sample used for redundancy, pairs and duplicate checks
+            (single-feature scores always use every row read).
+        pairs_top: how many of the best features are paired for interaction gain (0: none).
+        pair_rows: rows of the sample used for the pair scores.
+        redundancy: order by mRMR (True) or by score alone (False).
+        redundancy_top: how many of the best features go through the mRMR greedy; the rest
+            follow by score.
+        interaction_weight: share of a feature's best pairwise gain added to its relevance in
+            the mRMR order, so both members of a pure interaction are ranked, not buried.
+        allow_empty_columns: report all-missing columns as findings instead of failing.
+        seed: for the row samples.
+        n_jobs: threads for parsing and kernels (default: all cores).
+    """
+
+    bins: int = 20
+    sample_rows: int | None = None
+    analysis_rows: int = 1_000_000
+    pairs_top: int = 20
+    pair_rows: int = 250_000
+    redundancy: bool = True
+    redundancy_top: int = 300
+    interaction_weight: float = 0.5
+    allow_empty_columns: bool = False
+    seed: int = 0
+    n_jobs: int | None = None
+    quality: QualityThresholds = field(default_factory=QualityThresholds)
+
+    def check(self) -> None:
+        for name in ("pairs_top", "redundancy_top"):
+            if getattr(self, name) < 0:
+                raise OptionError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}")
+        if self.pair_rows < 1:
+            raise OptionError(f"--pair-rows must be >= 1, got {self.pair_rows}")
+        if self.n_jobs is not None and self.n_jobs < 1:
+            raise OptionError(f"--n-jobs must be >= 1, got {self.n_jobs}")
+        if not 0.0 <= self.interaction_weight <= 1.0:
+            raise OptionError(f"--interaction-weight must be in [0, 1], got {self.interaction_weight}")
+
+
+def _set_threads(n_jobs: int | None) -> None:
+    import numba
+    import pyarrow as pa
+
+    n = n_jobs or numba.config.NUMBA_NUM_THREADS
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    pa.set_cpu_count(n)
+
+
+def rank(
+    data: Any,
+    label: str | int,
+    *,
+    header: bool = True,
+    delimiter: str | None = None,
+    ignore: Sequence[str] = (),
+    numeric: Sequence[str] = (),
+    categorical: Sequence[str] = (),
+    options: RankOptions | None = None,
+    quiet: bool = True,
+    **option_values: Any,
+) -> Ranking:
+    """Rank every feature of ``data`` by cardinality-corrected mutual information with a binary
+    label, in redundancy-aware order, with pairwise interaction gains and quality findings.
+
+    Args:
+        data: a file path (CSV/TSV, optionally compressed, or Parquet) or an in-memory table
+            (pandas/polars DataFrame, numpy 2-D array, dict of columns, Arrow table).
+        label: the label column's name (its index as text, e.g. ``"0"``, for a headerless file).
+        header, delimiter: for delimited files.
+        ignore, numeric, categorical: columns to skip, and column kinds to force.
+        options: a :class:`RankOptions`; or give its fields as keyword arguments.
+        quiet: no progress bar on stderr.
+
+    Example:
+        >>> import autofeat
+        >>> from autofeat.datasets import make_ctr
+        >>> cols, truth = make_ctr(20_000, seed=1)
+        >>> ranking = autofeat.rank(cols, label="click")
+        >>> ranking.top(3)[0] in truth["informative"]
+        True
+    """
+    if options is None:
+        known = set(RankOptions.__dataclass_fields__)
+        unknown = sorted(set(option_values) - known)
+        if unknown:
+            raise OptionError(f"unknown rank option(s): {', '.join(unknown)}")
+        options = RankOptions(**option_values)
+    elif option_values:
+        raise OptionError("pass either options=RankOptions(...) or keyword options, not both")
+    options.check()
+    _set_threads(options.n_jobs)
+    t0 = time.perf_counter()
+    source = open_source(data, header=header, delimiter=delimiter)
+    sc = scan(
+        source, label, ignore=ignore, numeric=numeric, categorical=categorical,
+        bins=options.bins, sample_rows=options.sample_rows,
+        analysis_rows=options.analysis_rows, seed=options.seed, quiet=quiet,
+    )
+    ranking = rank_scan(sc, options, scan_seconds=time.perf_counter() - t0)
+    return ranking
+
+
+def rank_scan(sc: Scan, options: RankOptions, *, scan_seconds: float = 0.0) -> Ranking:
+    """Rank from a finished :class:`~autofeat.encode.scan.Scan`."""
+    timings = {"scan": scan_seconds}
+    if sc.n_pos in (0, sc.n_rows):
+        cls = "1" if sc.n_pos else "0"
+        raise DataError(
+            f"{sc.source}: label column {sc.label!r} has one class only (every row is {cls})"
+        )
+    empty = [n for n, c in zip(sc.names, sc.counts) if c[0].sum() == sc.n_rows]
+    if empty and not options.allow_empty_columns:
+        raise DataError(
+            f"{sc.source}: column {empty[0]!r} is entirely missing"
+            + (f" (and {len(empty) - 1} more)" if len(empty) > 1 else "")
+            + "; drop it with --ignore or pass --allow-empty-columns"
+        )
+    t = time.perf_counter()
+    rel = relevance(sc.counts, sc.n_rows, sc.n_pos)
+    cards = np.array([e.cardinality + 1 for e in sc.encoders], np.int64)
+    stats = SampleStats(sc.sample, cards)
+    findings = find_quality(sc.names, sc.kinds, sc.counts, rel, stats, options.quality)
+    flags: dict[int, list[str]] = {}
+    index = {n: i for i, n in enumerate(sc.names)}
+    for fd in findings:
+        flags.setdefault(index[fd.column], []).append(fd.kind)
+    excluded = {f for f, fl in flags.items() if EXCLUDING.intersection(fl)}
+    timings["relevance_quality"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    clean = [f for f in _by_score(rel.score) if f not in excluded]
+    pairs = _pairs(sc, cards, clean[: options.pairs_top], options)
+    gain = np.zeros(len(sc.names))
+    for p in pairs:
+        gain[p.a] = max(gain[p.a], p.gain)
+        gain[p.b] = max(gain[p.b], p.gain)
+    timings["pairs"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    order_value = np.maximum(rel.score, 0.0) + options.interaction_weight * gain
+    by_value = [f for f in _by_score(order_value) if f not in excluded]
+    positive = [f for f in by_value if order_value[f] > 0]
+    if options.redundancy:
+        head = positive[: options.redundancy_top]
+        mr = mrmr_order(order_value, head, stats)
+        order = mr.order + [f for f in by_value if f not in set(mr.order)]
+        mrmr_score, red, red_with = mr.mrmr_score, mr.redundancy, mr.redundant_with
+        evaluated = mr.pairs_evaluated
+    else:
+        order, mrmr_score, red, red_with, evaluated = by_value, {}, {}, {}, 0
+    order += [f for f in _by_score(rel.score) if f in excluded]
+    timings["redundancy"] = time.perf_counter() - t
+
+    features = []
+    for pos, f in enumerate(order, start=1):
+        totals = sc.counts[f].sum(axis=1)
+        features.append(FeatureScore(
+            name=sc.names[f], rank=pos, score=float(rel.score[f]), mi=float(rel.mi[f]),
+            expected_mi=float(rel.expected_mi[f]), p_value=float(rel.p_value[f]),
+            cardinality=int((totals[1:] > 0).sum()), kind=sc.kinds[f],
+            missing_rate=float(totals[0] / sc.n_rows), entropy=float(rel.entropy[f]),
+            interaction_gain=float(gain[f]),
+            mrmr_score=mrmr_score.get(f), redundancy=red.get(f),
+            redundant_with=sc.names[red_with[f]] if f in red_with else None,
+            flags=tuple(flags.get(f, ())),
+        ))
+    opts = asdict(options)
+    return Ranking(
+        label=sc.label, rows=sc.n_rows, positives=sc.n_pos, source=sc.source,
+        features=features,
+        pairs=[PairResult((sc.names[p.a], sc.names[p.b]), p.gain, p.joint_score, p.joint_mi, p.levels)
+               for p in pairs],
+        quality=[fd.to_dict() for fd in findings],
+        options=opts, timings={k: round(v, 4) for k, v in timings.items()},
+        info={"rows_read": sc.rows_read, "sample_rows": int(sc.sample.shape[1]),
+              "label_entropy": rel.label_entropy, "redundancy_pairs_evaluated": evaluated,
+              "pairs_evaluated": len(pairs)},
+    )
+
+
+def _by_score(values: np.ndarray) -> list[int]:
+    # Stable sort on the negated value: ties keep column order, so results are deterministic.
+    return [int(i) for i in np.argsort(-values, kind="mergesort")]
+
+
+def _pairs(sc: Scan, cards: np.ndarray, candidates: list[int], options: RankOptions) -> list:
+    if len(candidates) < 2 or sc.sample.shape[1] == 0:
+        return []
+    codes, y = sc.sample, sc.sample_y
+    if y.size > options.pair_rows:
+        rng = np.random.default_rng([options.seed, 11])
+        sel = np.sort(rng.choice(y.size, options.pair_rows, replace=False))
+        codes, y = np.ascontiguousarray(codes[:, sel]), y[sel]
+    # Single-feature scores on the same rows, so that the gain compares like with like.
+    single = relevance(count_codes(codes, y, sc.encoders), y.size, int(y.sum()))
+    return pair_gains(codes, y, cards, single.mi, single.score, candidates)

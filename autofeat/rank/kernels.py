@@ -1,0 +1,282 @@
+"""Numba kernels for counting and information measures. All logs are natural (nats).
+
+Private kernels take contiguous arrays of fixed dtypes (codes int32, labels int8, counts
+int64); the public wrappers in :mod:`autofeat.rank.measures` validate and coerce. Every kernel
+is tested against a plain NumPy/SciPy reference in ``tests/rank/test_kernels.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = [
+    "count_batch",
+    "mi_binary",
+    "emi_grouped",
+    "joint_table",
+    "pair_label_stats",
+    "pair_feature_stats",
+    "conditional_emi",
+    "entropy_1d",
+]
+
+
+@njit(parallel=True, cache=True)
+def count_batch(codes, y, offsets, out):  # pragma: no cover - compiled
+    """Add the (code, label) counts of one batch into ``out``.
+
+    codes: int32 (F, n); y: int8 (n,); offsets: int64 (F + 1,), feature f owns rows
+    ``offsets[f]:offsets[f+1]`` of ``out`` (int64, (total, 2)). Features write disjoint rows,
+    so the loop over features is parallel.
+    """
+    n_feat, n = codes.shape
+    for f in prange(n_feat):
+        base = offsets[f]
+        row = codes[f]
+        for i in range(n):
+            out[base + row[i], y[i]] += 1
+
+
+@njit(cache=True)
+def entropy_1d(counts, n):  # pragma: no cover - compiled
+    """Plug-in entropy of a count vector with total ``n``."""
+    h = 0.0
+    for c in counts:
+        if c > 0:
+            p = c / n
+            h -= p * math.log(p)
+    return h
+
+
+@njit(cache=True)
+def mi_binary(table, n, n_pos):  # pragma: no cover - compiled
+    """Plug-in I(X; Y) from a (levels, 2) count table of a binary label."""
+    n_neg = n - n_pos
+    mi = 0.0
+    for i in range(table.shape[0]):
+        c0 = table[i, 0]
+        c1 = table[i, 1]
+        a = c0 + c1
+        if c0 > 0:
+            mi += c0 / n * math.log(n * c0 / (a * n_neg))
+        if c1 > 0:
+            mi += c1 / n * math.log(n * c1 / (a * n_pos))
+    return max(mi, 0.0)
+
+
+@njit(cache=True)
+def _log_comb(n, k):  # pragma: no cover - compiled
+    return math.lgamma(n + 1.0) - math.lgamma(k + 1.0) - math.lgamma(n - k + 1.0)
+
+
+@njit(cache=True)
+def emi_grouped(totals, mult, n, n_pos):  # pragma: no cover - compiled
+    """Expected I(X; Y) when the labels are randomly permuted (hypergeometric model).
+
+    ``totals[g]`` is a level size shared by ``mult[g]`` levels of X. The number of positives
+    in a level of size ``a`` is Hypergeometric(n, n_pos, a), so the expectation depends only
+    on the level sizes: sum over sizes, not rows. The sum over k is cut at 12 standard
+    deviations from the mean, where the remaining mass is below 1e-30.
+    """
+    n_neg = n - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return 0.0
+    emi = 0.0
+    for g in range(totals.shape[0]):
+        a = totals[g]
+        if a <= 0 or a >= n:
+            continue
+        lo = max(0, a - n_neg)
+        hi = min(a, n_pos)
+        mean = a * n_pos / n
+        sd = math.sqrt(a * (n_pos / n) * (n_neg / n) * (n - a) / max(n - 1, 1))
+        lo = max(lo, int(mean - 12 * sd) - 1)
+        hi = min(hi, int(mean + 12 * sd) + 2)
+        # pmf at lo from log-gammas once, then P(k+1) = P(k) (n_pos-k)(a-k) / ((k+1)(n_neg-a+k+1)).
+        p = math.exp(_log_comb(n_pos, lo) + _log_comb(n_neg, a - lo) - _log_comb(n, a))
+        s = 0.0
+        for k in range(lo, hi + 1):
+            term = 0.0
+            if k > 0:
+                term += k / n * math.log(n * k / (a * n_pos))
+            if a - k > 0:
+                term += (a - k) / n * math.log(n * (a - k) / (a * n_neg))
+            s += p * term
+            p *= (n_pos - k) * (a - k) / ((k + 1.0) * (n_neg - a + k + 1.0))
+        emi += mult[g] * s
+    return emi
+
+
+@njit(cache=True)
+def _emi_from_totals(totals, n, n_pos):  # pragma: no cover - compiled
+    srt = np.sort(totals)
+    vals = np.empty(srt.size, np.int64)
+    mult = np.empty(srt.size, np.int64)
+    g = -1
+    for i in range(srt.size):
+        if g < 0 or srt[i] != vals[g]:
+            g += 1
+            vals[g] = srt[i]
+            mult[g] = 0
+        mult[g] += 1
+    return emi_grouped(vals[: g + 1], mult[: g + 1], n, n_pos)
+
+
+@njit(cache=True)
+def joint_table(a, b, card_a, card_b, y):  # pragma: no cover - compiled
+    """Count the distinct (a, b) pairs, split by label: an int64 (k, 2) table, one row per pair
+    that occurs. Pair key ``a * card_b + b`` is collision-free (codes are < 2**31). A dense
+    array is used when the key space is small, an open-addressing hash table otherwise, so the
+    cost is O(rows) either way."""
+    n = a.size
+    space = card_a * card_b
+    if space <= max(1 << 16, min(2 * n, 1 << 21)):
+        dense = np.zeros((space, 2), np.int64)
+        for i in range(n):
+            dense[a[i] * card_b + b[i], y[i]] += 1
+        k = 0
+        for j in range(space):
+            if dense[j, 0] + dense[j, 1] > 0:
+                k += 1
+        out = np.empty((k, 2), np.int64)
+        out_keys = np.empty(k, np.int64)
+        k = 0
+        for j in range(space):
+            if dense[j, 0] + dense[j, 1] > 0:
+                out[k, 0] = dense[j, 0]
+                out[k, 1] = dense[j, 1]
+                out_keys[k] = j
+                k += 1
+        return out, out_keys
+    bits = 1
+    while (1 << bits) < 2 * n:
+        bits += 1
+    cap = 1 << bits
+    mask = cap - 1
+    keys = np.full(cap, -1, np.int64)
+    counts = np.zeros((cap, 2), np.int64)
+    k = 0
+    shift = np.uint64(64 - bits)
+    mul = np.uint64(11400714819323198485)  # Fibonacci hashing
+    for i in range(n):
+        key = np.int64(a[i]) * card_b + b[i]
+        h = np.int64((np.uint64(key) * mul) >> shift)
+        while True:
+            cur = keys[h]
+            if cur == key:
+                break
+            if cur == -1:
+                keys[h] = key
+                k += 1
+                break
+            h = (h + 1) & mask
+        counts[h, y[i]] += 1
+    out = np.empty((k, 2), np.int64)
+    out_keys = np.empty(k, np.int64)
+    j = 0
+    for h in range(cap):
+        if keys[h] != -1:
+            out[j, 0] = counts[h, 0]
+            out[j, 1] = counts[h, 1]
+            out_keys[j] = keys[h]
+            j += 1
+    return out, out_keys
+
+
+@njit(cache=True)
+def _emi_inplace(totals, n, n_pos):  # pragma: no cover - compiled
+    """``_emi_from_totals`` on a scratch slice, sorted in place (no allocation)."""
+    totals.sort()
+    emi = 0.0
+    i = 0
+    while i < totals.size:
+        j = i
+        while j < totals.size and totals[j] == totals[i]:
+            j += 1
+        one = np.empty(1, np.int64)
+        one[0] = totals[i]
+        cnt = np.empty(1, np.int64)
+        cnt[0] = j - i
+        emi += emi_grouped(one, cnt, n, n_pos)
+        i = j
+    return emi
+
+
+@njit(cache=True)
+def conditional_emi(table, strata, n_strata, n):  # pragma: no cover - compiled
+    """E[I(X; Y | S)] when labels are permuted within each stratum of S.
+
+    ``table`` is the (k, 2) count table of the joint levels of (S, X), ``strata[r]`` in
+    ``[0, n_strata)`` the S value of row r. I(X; Y | S) = sum_s P(s) I(X; Y | S = s), and the
+    permutation keeps each stratum's label counts, so the expectation is the size-weighted sum
+    of per-stratum EMIs. Rows are grouped by a counting sort: O(k + n_strata).
+    """
+    k = strata.size
+    start = np.zeros(n_strata + 1, np.int64)
+    for r in range(k):
+        start[strata[r] + 1] += 1
+    for s in range(n_strata):
+        start[s + 1] += start[s]
+    fill = start[:-1].copy()
+    totals = np.empty(k, np.int64)
+    size = np.zeros(n_strata, np.int64)
+    pos = np.zeros(n_strata, np.int64)
+    for r in range(k):
+        s = strata[r]
+        totals[fill[s]] = table[r, 0] + table[r, 1]
+        fill[s] += 1
+        size[s] += table[r, 0] + table[r, 1]
+        pos[s] += table[r, 1]
+    total = 0.0
+    for s in range(n_strata):
+        if start[s + 1] - start[s] > 1 and 0 < pos[s] < size[s]:
+            total += size[s] / n * _emi_inplace(totals[start[s]: start[s + 1]], size[s], pos[s])
+    return total
+
+
+@njit(parallel=True, cache=True)
+def pair_label_stats(codes, cards, y, pairs, n_pos):  # pragma: no cover - compiled
+    """For each pair (i, j) of features:
+
+    mi: plug-in I((X_i, X_j); Y); emi: its expectation under label permutation;
+    e_given_i / e_given_j: E[I(X_j; Y | X_i)] / E[I(X_i; Y | X_j)] under permutation within
+    the strata of X_i / X_j (the null "the other feature adds nothing"); levels: distinct
+    (x_i, x_j) pairs. codes: int32 (F, n); cards: int64 (F,) code space sizes; pairs: (P, 2).
+    """
+    n = codes.shape[1]
+    n_pairs = pairs.shape[0]
+    mi = np.empty(n_pairs)
+    emi = np.empty(n_pairs)
+    e_i = np.empty(n_pairs)
+    e_j = np.empty(n_pairs)
+    levels = np.empty(n_pairs, np.int64)
+    for p in prange(n_pairs):
+        i = pairs[p, 0]
+        j = pairs[p, 1]
+        t, keys = joint_table(codes[i], codes[j], cards[i], cards[j], y)
+        mi[p] = mi_binary(t, n, n_pos)
+        emi[p] = _emi_from_totals(t[:, 0] + t[:, 1], n, n_pos)
+        e_i[p] = conditional_emi(t, keys // cards[j], cards[i], n)
+        e_j[p] = conditional_emi(t, keys % cards[j], cards[j], n)
+        levels[p] = t.shape[0]
+    return mi, emi, e_i, e_j, levels
+
+
+@njit(parallel=True, cache=True)
+def pair_feature_stats(codes, cards, pairs):  # pragma: no cover - compiled
+    """For each pair (i, j): the joint entropy H(X_i, X_j) and its number of distinct pairs."""
+    n = codes.shape[1]
+    n_pairs = pairs.shape[0]
+    h = np.empty(n_pairs)
+    levels = np.empty(n_pairs, np.int64)
+    zeros = np.zeros(n, np.int8)
+    for p in prange(n_pairs):
+        i = pairs[p, 0]
+        j = pairs[p, 1]
+        t, _ = joint_table(codes[i], codes[j], cards[i], cards[j], zeros)
+        h[p] = entropy_1d(t[:, 0], n)
+        levels[p] = t.shape[0]
+    return h, levels

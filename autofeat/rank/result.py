@@ -1,0 +1,228 @@
+"""The ranking stage's result: :class:`Ranking`, its JSON contract and its TSV/DataFrame views.
+
+``ranking.json`` (read by later stages and external scripts; fields are only ever added)::
+
+    {"label": str, "rows": int,
+     "features": [{"name", "rank", "score", "mi", "cardinality", "p_value", ...}, ...],
+     "pairs": [{"features": [str, str], "score": float, ...}, ...],   # strongest first
+     "quality": [{"column", "kind", "detail"}, ...]}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FeatureScore", "PairResult", "Ranking"]
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FeatureScore:
+    """One feature's line in the ranking.
+
+    Attributes:
+        name: column name. rank: 1-based position in the final (redundancy-aware) order.
+        score: cardinality-corrected relevance, ``mi - expected_mi`` (nats); ~0 for noise.
+        mi: plug-in mutual information with the label (nats).
+        expected_mi: mean MI of the column under random label permutation.
+        p_value: significance of ``mi`` under that null.
+        cardinality: distinct non-missing values (numerics: bins used).
+        interaction_gain: best pairwise gain with another top feature (0 if not paired).
+        mrmr_score: the value at which the redundancy-aware order picked it.
+        redundancy / redundant_with: largest normalized shared information with a feature
+            ranked before it, and which one.
+        flags: quality findings on this column (``leak``, ``id_like``, ...).
+    """
+
+    name: str
+    rank: int
+    score: float
+    mi: float
+    expected_mi: float
+    p_value: float
+    cardinality: int
+    kind: str
+    missing_rate: float
+    entropy: float
+    interaction_gain: float = 0.0
+    mrmr_score: float | None = None
+    redundancy: float | None = None
+    redundant_with: str | None = None
+    flags: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["flags"] = list(self.flags)
+        return d
+
+
+@dataclass(frozen=True)
+class PairResult:
+    """A feature pair: ``score`` is the interaction gain (see :mod:`autofeat.rank.pairs`)."""
+
+    features: tuple[str, str]
+    score: float
+    joint_score: float
+    joint_mi: float
+    levels: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": list(self.features), "score": self.score,
+                "joint_score": self.joint_score, "joint_mi": self.joint_mi, "levels": self.levels}
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Result of :func:`autofeat.rank`: features in final order, pairs, quality findings."""
+
+    label: str
+    rows: int
+    positives: int
+    source: str
+    features: list[FeatureScore]
+    pairs: list[PairResult]
+    quality: list[dict[str, str]]
+    options: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        """Feature names in final order."""
+        return [f.name for f in self.features]
+
+    def top(self, k: int, *, include_flagged: bool = False) -> list[str]:
+        """The first ``k`` names in order, skipping flagged columns (leaks, ids, ...) unless asked."""
+        keep = [f.name for f in self.features if include_flagged or not _excluded(f)]
+        return keep[:k]
+
+    def feature(self, name: str) -> FeatureScore:
+        for f in self.features:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "label": self.label,
+            "rows": self.rows,
+            "positives": self.positives,
+            "source": self.source,
+            "features": [f.to_dict() for f in self.features],
+            "pairs": [p.to_dict() for p in self.pairs],
+            "quality": list(self.quality),
+            "options": self.options,
+            "timings": self.timings,
+            "info": self.info,
+        }
+
+    def to_json(self, indent: int | None = 1) -> str:
+        return json.dumps(_clean(self.to_dict()), indent=indent, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Ranking:
+        feats = [
+            FeatureScore(**{**f, "flags": tuple(f.get("flags", ()))})
+            for f in d["features"]
+        ]
+        pairs = [
+            PairResult(tuple(p["features"]), p["score"], p.get("joint_score", float("nan")),
+                       p.get("joint_mi", float("nan")), p.get("levels", 0))
+            for p in d.get("pairs", [])
+        ]
+        return cls(d["label"], d["rows"], d.get("positives", 0), d.get("source", ""), feats,
+                   pairs, d.get("quality", []), d.get("options", {}), d.get("timings", {}),
+                   d.get("info", {}))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Ranking:
+        """Read a ``ranking.json`` written by :meth:`save` or ``autofeat rank``."""
+        from autofeat.errors import DataError
+
+        path = Path(path)
+        if path.is_dir():
+            path = path / "ranking.json"
+        try:
+            return cls.from_dict(json.loads(path.read_text()))
+        except FileNotFoundError:
+            raise DataError(f"{path}: no such file") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DataError(f"{path}: not a ranking.json ({exc})") from None
+
+    def to_tsv(self) -> str:
+        cols = ["rank", "name", "score", "mi", "expected_mi", "p_value", "cardinality", "kind",
+                "missing_rate", "interaction_gain", "mrmr_score", "redundancy", "redundant_with",
+                "flags"]
+        lines = ["\t".join(cols)]
+        for f in self.features:
+            d = f.to_dict()
+            d["flags"] = ",".join(f.flags)
+            lines.append("\t".join(_fmt(d[c]) for c in cols))
+        return "\n".join(lines) + "\n"
+
+    def to_frame(self):  # type: ignore[no-untyped-def]
+        """The features as a pandas DataFrame, one row per feature in final order."""
+        import pandas as pd
+
+        return pd.DataFrame([f.to_dict() for f in self.features])
+
+    def report_html(self) -> str:
+        from autofeat.report.html import ranking_html
+
+        return ranking_html(self)
+
+    def save(self, out_dir: str | Path, *, html: bool = True) -> list[Path]:
+        """Write ``ranking.json``, ``ranking.tsv`` and ``report.html`` into ``out_dir``.
+
+        Everything is rendered in memory first, then each file is written under a temporary
+        name and renamed, so a failure never leaves a half-written file.
+        """
+        from autofeat.report.atomic import write_text_atomic
+
+        out = Path(out_dir)
+        files = {"ranking.json": self.to_json(), "ranking.tsv": self.to_tsv()}
+        if html:
+            files["report.html"] = self.report_html()
+        written = []
+        for name, text in files.items():
+            write_text_atomic(out / name, text)
+            written.append(out / name)
+        return written
+
+    def report(self, path: str | Path) -> Path:
+        """Write the HTML report alone to ``path``."""
+        from autofeat.report.atomic import write_text_atomic
+
+        write_text_atomic(path, self.report_html())
+        return Path(path)
+
+
+def _excluded(f: FeatureScore) -> bool:
+    from autofeat.rank.quality import EXCLUDING
+
+    return any(flag in EXCLUDING for flag in f.flags)
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def _clean(obj: Any) -> Any:
+    """JSON has no NaN/inf: write them as null."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj

@@ -1,0 +1,96 @@
+"""The ranking report: one self-contained HTML page (inline SVG, no external files)."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING
+
+from autofeat.report.svg import bar_chart, heat_map, scatter_log_x
+
+if TYPE_CHECKING:
+    from autofeat.rank.result import Ranking
+
+__all__ = ["ranking_html"]
+
+_CSS = """
+body{font-family:sans-serif;margin:24px;max-width:1100px;color:#222}
+table{border-collapse:collapse;font-size:12px}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}
+td.l,th.l{text-align:left}tr.flag{color:#a33}h2{margin-top:28px}.note{color:#666;font-size:12px}
+"""
+
+_FLAG_COLOR = "#c0504d"
+_OK_COLOR = "#4878a8"
+
+
+def _color(flags: tuple[str, ...]) -> str:
+    return _FLAG_COLOR if flags else _OK_COLOR
+
+
+def ranking_html(r: Ranking, *, top: int = 40, heat: int = 15) -> str:
+    feats = r.features
+    shown = feats[:top]
+    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>autofeat ranking: {escape(r.source)}</title>",
+           f"<style>{_CSS}</style></head><body>",
+           f"<h1>Feature ranking</h1><p>Source <b>{escape(r.source)}</b>, label <b>{escape(r.label)}</b>: "
+           f"{r.rows:,} rows, {r.positives:,} positive ({r.positives / max(r.rows, 1):.2%}), "
+           f"{len(feats)} features, {len(r.quality)} quality findings.</p>",
+           "<p class='note'>score = mutual information minus its expectation under random label "
+           "permutation (nats): about 0 for noise at any cardinality. Order: redundancy-aware "
+           "(mRMR) on score plus interaction credit; flagged columns (red) come last.</p>"]
+    out.append("<h2>Score per feature</h2>")
+    out.append(bar_chart([f.name for f in shown], [f.score for f in shown],
+                         title=f"corrected MI, first {len(shown)} in final order",
+                         colors=[_color(f.flags) for f in shown]))
+    out.append("<h2>Score vs cardinality</h2>")
+    out.append(scatter_log_x([f.cardinality for f in feats], [f.score for f in feats],
+                             [f.name for f in feats], title="corrected score (noise sits at 0)",
+                             xlabel="cardinality (log)", ylabel="score (nats)",
+                             colors=[_color(f.flags) for f in feats]))
+    out.append(scatter_log_x([f.cardinality for f in feats], [f.mi for f in feats],
+                             [f.name for f in feats], title="plain MI (inflated by cardinality)",
+                             xlabel="cardinality (log)", ylabel="MI (nats)",
+                             colors=[_color(f.flags) for f in feats]))
+    if r.pairs:
+        names: list[str] = []
+        for p in r.pairs:
+            for n in p.features:
+                if n not in names:
+                    names.append(n)
+        order = [f.name for f in feats if f.name in names][:heat]
+        idx = {n: i for i, n in enumerate(order)}
+        m: list[list[float | None]] = [[None] * len(order) for _ in order]
+        for p in r.pairs:
+            a, b = p.features
+            if a in idx and b in idx:
+                m[idx[a]][idx[b]] = m[idx[b]][idx[a]] = p.score
+        out.append("<h2>Pairs</h2>")
+        out.append(heat_map(order, m, title="interaction gain (blue: the pair says more than its parts)"))
+        out.append("<table><tr><th class='l'>pair</th><th>gain</th><th>joint score</th><th>joint levels</th></tr>")
+        for p in r.pairs[:15]:
+            out.append(f"<tr><td class='l'>{escape(p.features[0])} &times; {escape(p.features[1])}</td>"
+                       f"<td>{p.score:.4g}</td><td>{p.joint_score:.4g}</td><td>{p.levels:,}</td></tr>")
+        out.append("</table>")
+    out.append("<h2>Quality findings</h2>")
+    if r.quality:
+        out.append("<table><tr><th class='l'>column</th><th class='l'>kind</th><th class='l'>detail</th></tr>")
+        for q in r.quality:
+            out.append(f"<tr><td class='l'>{escape(q['column'])}</td><td class='l'>{escape(q['kind'])}</td>"
+                       f"<td class='l'>{escape(q['detail'])}</td></tr>")
+        out.append("</table>")
+    else:
+        out.append("<p>None.</p>")
+    out.append("<h2>Ranked features</h2><table><tr><th>rank</th><th class='l'>feature</th><th>score</th>"
+               "<th>MI</th><th>E[MI]</th><th>p-value</th><th>cardinality</th><th>missing</th>"
+               "<th>pair gain</th><th>redundancy</th><th class='l'>redundant with</th><th class='l'>flags</th></tr>")
+    for f in feats:
+        red = "" if f.redundancy is None else f"{f.redundancy:.2f}"
+        out.append(
+            f"<tr class='{'flag' if f.flags else ''}'><td>{f.rank}</td><td class='l'>{escape(f.name)}</td>"
+            f"<td>{f.score:.4g}</td><td>{f.mi:.4g}</td><td>{f.expected_mi:.3g}</td><td>{f.p_value:.2g}</td>"
+            f"<td>{f.cardinality:,}</td><td>{f.missing_rate:.1%}</td><td>{f.interaction_gain:.3g}</td>"
+            f"<td>{red}</td><td class='l'>{escape(f.redundant_with or '')}</td>"
+            f"<td class='l'>{escape(', '.join(f.flags))}</td></tr>")
+    out.append("</table>")
+    t = ", ".join(f"{k} {v:.2f} s" for k, v in r.timings.items())
+    out.append(f"<p class='note'>Timings: {escape(t)}.</p></body></html>")
+    return "\n".join(out)

@@ -1,0 +1,97 @@
+"""Tiny inline-SVG charts for self-contained HTML reports (no plotting library at run time)."""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+__all__ = ["bar_chart", "scatter_log_x", "heat_map"]
+
+_FONT = 'font-family="sans-serif" font-size="11"'
+
+
+def bar_chart(labels: list[str], values: list[float], *, title: str, colors: list[str] | None = None,
+              width: int = 720) -> str:
+    """Horizontal bars, one per label, with the value printed at the bar's end."""
+    row = 18
+    left = min(240, 12 + 7 * max((len(s) for s in labels), default=4))
+    height = 30 + row * len(labels)
+    vmax = max([v for v in values if v > 0] + [1e-12])
+    vmin = min([v for v in values if v < 0] + [0.0])
+    span = vmax - vmin
+    plot_w = width - left - 90
+    zero = left + plot_w * (-vmin / span)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
+             f'<text x="4" y="14" {_FONT} font-weight="bold">{escape(title)}</text>']
+    for i, (lab, v) in enumerate(zip(labels, values)):
+        y = 24 + i * row
+        x0 = zero if v >= 0 else zero - plot_w * (-v / span)
+        w = plot_w * abs(v) / span
+        color = colors[i] if colors else "#4878a8"
+        parts.append(f'<text x="{left - 6}" y="{y + 12}" text-anchor="end" {_FONT}>{escape(lab)}</text>')
+        parts.append(f'<rect x="{x0:.1f}" y="{y + 2}" width="{max(w, 0.5):.1f}" height="{row - 5}" fill="{color}"/>')
+        parts.append(f'<text x="{max(x0 + w, zero) + 4:.1f}" y="{y + 12}" {_FONT}>{v:.4g}</text>')
+    parts.append(f'<line x1="{zero:.1f}" y1="22" x2="{zero:.1f}" y2="{height - 4}" stroke="#888"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def scatter_log_x(xs: list[float], ys: list[float], names: list[str], *, title: str, xlabel: str,
+                  ylabel: str, colors: list[str] | None = None, width: int = 720, height: int = 360) -> str:
+    """Points on a log10 x axis; hovering a point shows its name."""
+    left, bottom, top, right = 60, 40, 24, 20
+    lx = [math.log10(max(x, 1.0)) for x in xs]
+    xmax = max(lx + [1.0])
+    ymin = min(ys + [0.0])
+    ymax = max(ys + [1e-12])
+    pw, ph = width - left - right, height - top - bottom
+
+    def px(v: float) -> float:
+        return left + pw * v / xmax
+
+    def py(v: float) -> float:
+        return top + ph * (1 - (v - ymin) / (ymax - ymin or 1.0))
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
+             f'<text x="4" y="14" {_FONT} font-weight="bold">{escape(title)}</text>',
+             f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#888"/>',
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#888"/>',
+             f'<line x1="{left}" y1="{py(0):.1f}" x2="{left + pw}" y2="{py(0):.1f}" stroke="#ccc" stroke-dasharray="4"/>']
+    for d in range(int(xmax) + 1):
+        parts.append(f'<text x="{px(d):.1f}" y="{top + ph + 14}" text-anchor="middle" {_FONT}>1e{d}</text>')
+    for v in (ymin, (ymin + ymax) / 2, ymax):
+        parts.append(f'<text x="{left - 4}" y="{py(v) + 4:.1f}" text-anchor="end" {_FONT}>{v:.3g}</text>')
+    parts.append(f'<text x="{left + pw / 2}" y="{height - 6}" text-anchor="middle" {_FONT}>{escape(xlabel)}</text>')
+    parts.append(f'<text x="12" y="{top + ph / 2}" transform="rotate(-90 12 {top + ph / 2})" text-anchor="middle" {_FONT}>{escape(ylabel)}</text>')
+    for i, (x, y, n) in enumerate(zip(lx, ys, names)):
+        c = colors[i] if colors else "#4878a8"
+        parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="4" fill="{c}" fill-opacity="0.75"><title>{escape(n)}</title></circle>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def heat_map(names: list[str], matrix: list[list[float | None]], *, title: str, cell: int = 22) -> str:
+    """Symmetric matrix as coloured cells (blue positive, red negative, grey missing)."""
+    k = len(names)
+    left = min(200, 12 + 7 * max((len(s) for s in names), default=4))
+    top = left
+    width, height = left + cell * k + 10, top + cell * k + 10
+    vmax = max([abs(v) for row in matrix for v in row if v is not None] + [1e-12])
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 16}" role="img">',
+             f'<text x="4" y="14" {_FONT} font-weight="bold">{escape(title)}</text>']
+    for i, n in enumerate(names):
+        parts.append(f'<text x="{left - 4}" y="{top + i * cell + cell * 0.7:.1f}" text-anchor="end" {_FONT}>{escape(n)}</text>')
+        x = left + i * cell + cell * 0.7
+        parts.append(f'<text x="{x:.1f}" y="{top - 4}" transform="rotate(-60 {x:.1f} {top - 4})" {_FONT}>{escape(n)}</text>')
+    for i in range(k):
+        for j in range(k):
+            v = matrix[i][j]
+            if v is None:
+                fill = "#eee"
+            else:
+                a = min(1.0, abs(v) / vmax)
+                fill = f"rgba(40,90,200,{a:.3f})" if v >= 0 else f"rgba(200,50,40,{a:.3f})"
+            tip = f"{names[i]} x {names[j]}: {v:.4g}" if v is not None else ""
+            parts.append(f'<rect x="{left + j * cell}" y="{top + i * cell}" width="{cell - 1}" height="{cell - 1}" fill="{fill}"><title>{escape(tip)}</title></rect>')
+    parts.append("</svg>")
+    return "".join(parts)
