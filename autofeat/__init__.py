@@ -31,13 +31,13 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from autofeat.rank.api import RankOptions, rank
-    from autofeat.rank.result import Ranking
+    from autofeat.ranking.api import RankOptions, rank
+    from autofeat.ranking.result import Ranking
 
 _LAZY = {
-    "rank": ("autofeat.rank.api", "rank"),
-    "RankOptions": ("autofeat.rank.api", "RankOptions"),
-    "Ranking": ("autofeat.rank.result", "Ranking"),
+    "rank": ("autofeat.ranking.api", "rank"),
+    "RankOptions": ("autofeat.ranking.api", "RankOptions"),
+    "Ranking": ("autofeat.ranking.result", "Ranking"),
 }
 
 

@@ -60,11 +60,10 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
 def _add_rank_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bins", type=_positive_int, default=20, help="quantile bins for numeric columns (default 20)")
     p.add_argument("--sample-rows", type=_positive_int, help="rank on a seeded random sample of N rows")
-    p.add_argument("--analysis-rows", type=_positive_int, default=1_000_000, help="rows sampled for redundancy/pairs/duplicates (default 1,000,000)")
+    p.add_argument("--analysis-rows", type=_positive_int, default=250_000, help="rows sampled for redundancy/pairs/duplicates (default 250,000)")
     p.add_argument("--pairs-top", type=_nonneg_int, default=20, help="pair the best M features for interaction gain (default 20; 0 = off)")
-    p.add_argument("--pair-rows", type=_positive_int, default=250_000, help="rows used for pair scores (default 250,000)")
     p.add_argument("--no-redundancy", action="store_true", help="order by score alone, not mRMR")
-    p.add_argument("--redundancy-top", type=_nonneg_int, default=300, help="features that go through the mRMR greedy (default 300)")
+    p.add_argument("--redundancy-top", type=_nonneg_int, default=100, help="leading positions filled by the mRMR greedy (default 100)")
     p.add_argument("--allow-empty-columns", action="store_true", help="report all-missing columns instead of failing")
     p.add_argument("--seed", type=int, default=0, help="seed for row samples (default 0)")
     p.add_argument("--n-jobs", type=_positive_int, help="threads (default: all cores)")
@@ -110,11 +109,11 @@ def _version() -> str:
 
 
 def _rank_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from autofeat.rank.api import RankOptions
+    from autofeat.ranking.api import RankOptions
 
     return RankOptions(
         bins=args.bins, sample_rows=args.sample_rows, analysis_rows=args.analysis_rows,
-        pairs_top=args.pairs_top, pair_rows=args.pair_rows, redundancy=not args.no_redundancy,
+        pairs_top=args.pairs_top, redundancy=not args.no_redundancy,
         redundancy_top=args.redundancy_top, allow_empty_columns=args.allow_empty_columns,
         seed=args.seed, n_jobs=args.n_jobs,
     )
@@ -139,7 +138,7 @@ def _summary(ranking, top: int) -> str:  # type: ignore[no-untyped-def]
 
 
 def _cmd_rank(args: argparse.Namespace) -> int:
-    from autofeat.rank.api import rank
+    from autofeat.ranking.api import rank
 
     if args.out is None and args.format == "text":
         raise AutofeatError("autofeat rank: give --out DIR (or --format json to print the ranking)")
@@ -177,7 +176,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from autofeat.datasets import write_ctr_csv
-    from autofeat.rank.api import rank
+    from autofeat.ranking.api import rank
 
     out = Path(args.out)
     data = out / "data.csv"

@@ -6,11 +6,12 @@ leaks or row ids. Ranking and search can be scored against that truth.
 
 Example:
     >>> from autofeat.datasets import make_ctr
-    >>> columns, truth = make_ctr(1_000, seed=0)
-    >>> columns["click"].mean() < 0.5
-    True
+    >>> table, truth = make_ctr(1_000, seed=0)
+    >>> table.num_rows, table.column("click").to_numpy().mean() < 0.5
+    (1000, True)
     >>> truth["interactions"]
     [['int_a', 'int_b']]
+    >>> df = table.to_pandas()  # or polars.from_arrow(table)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from autofeat.errors import OptionError
 
@@ -190,8 +192,8 @@ class _Plan:
 def iter_ctr_chunks(
     n_rows: int, *, spec: CTRSpec | None = None, seed: int = 0, chunk_rows: int = 500_000
 ) -> Iterator[dict[str, np.ndarray]]:
-    """Yield the table in chunks of ``chunk_rows`` (same rows whatever the chunk size is not
-    promised; the same arguments always give the same rows)."""
+    """Yield the table as dicts of numpy arrays of ``chunk_rows`` rows (``-1`` marks missing in
+    the columns named by ``truth["missing_value"]``). The same arguments give the same rows."""
     if n_rows < 1:
         raise OptionError(f"rows must be >= 1, got {n_rows}")
     plan = _Plan(spec or CTRSpec(), seed)
@@ -202,23 +204,22 @@ def iter_ctr_chunks(
 
 def make_ctr(
     n_rows: int = 100_000, *, spec: CTRSpec | None = None, seed: int = 0
-) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+) -> tuple[pa.Table, dict[str, Any]]:
     """Generate a CTR-like table in memory.
 
     Returns:
-        ``(columns, truth)``: a dict of equal-length numpy arrays (label ``click`` first;
-        categoricals as int64 codes, ``-1`` where a planted column is missing; numerics as
-        float64) and a dict naming the planted structure.
+        ``(table, truth)``: an Arrow table (label ``click`` first; categoricals as int64 ids,
+        numerics as float64, nulls where a planted column is missing) and a dict naming the
+        planted structure. ``table.to_pandas()`` or ``polars.from_arrow(table)`` convert it.
     """
     spec = spec or CTRSpec()
-    chunks = list(iter_ctr_chunks(n_rows, spec=spec, seed=seed))
-    columns = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
-    return columns, _Plan(spec, seed).truth()
+    truth = _Plan(spec, seed).truth()
+    missing = truth.get("missing_value", {})
+    tables = [_to_arrow(c, missing) for c in iter_ctr_chunks(n_rows, spec=spec, seed=seed)]
+    return pa.concat_tables(tables).combine_chunks(), truth
 
 
-def _to_arrow(cols: dict[str, np.ndarray], missing: dict[str, int]):  # type: ignore[no-untyped-def]
-    import pyarrow as pa
-
+def _to_arrow(cols: dict[str, np.ndarray], missing: dict[str, int]) -> pa.Table:
     arrays = []
     for name, arr in cols.items():
         if name in missing:

@@ -142,7 +142,7 @@ def scan(
     categorical: Sequence[str] = (),
     bins: int = 20,
     sample_rows: int | None = None,
-    analysis_rows: int = 1_000_000,
+    analysis_rows: int = 250_000,
     seed: int = 0,
     quiet: bool = True,
 ) -> Scan:
@@ -243,7 +243,7 @@ def _add_grown(acc: np.ndarray, new: np.ndarray) -> np.ndarray:
 def count_codes(
     codes: np.ndarray, y: np.ndarray, encoders: Sequence[CategoricalEncoder | NumericEncoder]
 ) -> list[np.ndarray]:
-    from autofeat.rank.kernels import count_batch
+    from autofeat.ranking.kernels import count_batch
 
     sizes = np.array([e.cardinality + 1 for e in encoders], np.int64)
     offsets = np.zeros(len(encoders) + 1, np.int64)

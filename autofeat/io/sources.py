@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pyarrow as pa
@@ -129,10 +129,9 @@ class _CsvSource(Source):
             )
         except pa.ArrowInvalid as exc:
             raw.close()
-            msg = _one_line(exc)
-            if "Empty CSV file" in msg:
+            if "Empty CSV file" in str(exc):
                 raise DataError(f"{self.path}: the file is empty") from None
-            raise DataError(f"{self.path}: cannot parse ({msg})") from None
+            self._raise_read_error(exc, 0)
         return raw, reader
 
     def _read_names(self) -> list[str]:
@@ -181,7 +180,7 @@ class _CsvSource(Source):
                     pass
             raw.close()
 
-    def _raise_read_error(self, exc: BaseException, rows: int) -> None:
+    def _raise_read_error(self, exc: BaseException, rows: int) -> NoReturn:
         if not isinstance(exc, pa.ArrowInvalid):
             raise exc
         msg = _one_line(exc)
@@ -189,11 +188,12 @@ class _CsvSource(Source):
         if m and int(m.group(1)) not in self.forced_text:
             self.forced_text.add(int(m.group(1)))
             raise SchemaChanged(self.names[int(m.group(1))])
-        m = re.search(r"Expected (\d+) columns, got (\d+)", msg)
+        m = re.search(r"Expected (\d+) columns, got (\d+): ?(.*)", msg)
         if m:
+            where = f" after data row {rows:,}" if rows else ""
             raise DataError(
-                f"{self.path}: ragged row after data row {rows}: expected {m.group(1)} "
-                f"fields, got {m.group(2)} (delimiter {self.delimiter!r})"
+                f"{self.path}: ragged row{where}: expected {m.group(1)} fields, got "
+                f"{m.group(2)} (delimiter {self.delimiter!r}): {m.group(3)[:60]!r}"
             )
         raise DataError(f"{self.path}: cannot parse ({msg})")
 

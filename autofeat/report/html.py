@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from autofeat.report.svg import bar_chart, heat_map, scatter_log_x
 
 if TYPE_CHECKING:
-    from autofeat.rank.result import Ranking
+    from autofeat.ranking.result import Ranking
 
 __all__ = ["ranking_html"]
 

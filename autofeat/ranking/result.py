@@ -63,7 +63,7 @@ class FeatureScore:
 
 @dataclass(frozen=True)
 class PairResult:
-    """A feature pair: ``score`` is the interaction gain (see :mod:`autofeat.rank.pairs`)."""
+    """A feature pair: ``score`` is the interaction gain (see :mod:`autofeat.ranking.pairs`)."""
 
     features: tuple[str, str]
     score: float
@@ -204,7 +204,7 @@ class Ranking:
 
 
 def _excluded(f: FeatureScore) -> bool:
-    from autofeat.rank.quality import EXCLUDING
+    from autofeat.ranking.quality import EXCLUDING
 
     return any(flag in EXCLUDING for flag in f.flags)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autofeat.rank import kernels
+from autofeat.ranking import kernels
 
 __all__ = ["SampleStats"]
 

@@ -12,12 +12,12 @@ import numpy as np
 from autofeat.encode.scan import Scan, count_codes, scan
 from autofeat.errors import DataError, OptionError
 from autofeat.io.sources import open_source
-from autofeat.rank.measures import relevance
-from autofeat.rank.pairs import pair_gains
-from autofeat.rank.quality import EXCLUDING, QualityThresholds, find_quality
-from autofeat.rank.redundancy import mrmr_order
-from autofeat.rank.result import FeatureScore, PairResult, Ranking
-from autofeat.rank.sample_stats import SampleStats
+from autofeat.ranking.measures import relevance
+from autofeat.ranking.pairs import pair_gains
+from autofeat.ranking.quality import EXCLUDING, QualityThresholds, find_quality
+from autofeat.ranking.redundancy import mrmr_order
+from autofeat.ranking.result import FeatureScore, PairResult, Ranking
+from autofeat.ranking.sample_stats import SampleStats
 
 __all__ = ["RankOptions", "rank", "rank_scan"]
 
@@ -29,13 +29,12 @@ class RankOptions:
     Attributes:
         bins: quantile bins for numeric columns.
         sample_rows: rank on a seeded uniform sample of this many rows instead of all rows.
-        analysis_rows: rows in the sample used for redundancy, pairs and duplicate checks
-            (single-feature scores always use every row read).
+        analysis_rows: rows in the seeded sample used for redundancy, pairs and duplicate
+            checks (single-feature scores always use every row read).
         pairs_top: how many of the best features are paired for interaction gain (0: none).
-        pair_rows: rows of the sample used for the pair scores.
         redundancy: order by mRMR (True) or by score alone (False).
-        redundancy_top: how many of the best features go through the mRMR greedy; the rest
-            follow by score.
+        redundancy_top: how many leading positions the mRMR greedy fills; the rest follow
+            by score.
         interaction_weight: share of a feature's best pairwise gain added to its relevance in
             the mRMR order, so both members of a pure interaction are ranked, not buried.
         allow_empty_columns: report all-missing columns as findings instead of failing.
@@ -45,11 +44,10 @@ class RankOptions:
 
     bins: int = 20
     sample_rows: int | None = None
-    analysis_rows: int = 1_000_000
+    analysis_rows: int = 250_000
     pairs_top: int = 20
-    pair_rows: int = 250_000
     redundancy: bool = True
-    redundancy_top: int = 300
+    redundancy_top: int = 100
     interaction_weight: float = 0.5
     allow_empty_columns: bool = False
     seed: int = 0
@@ -60,8 +58,6 @@ class RankOptions:
         for name in ("pairs_top", "redundancy_top"):
             if getattr(self, name) < 0:
                 raise OptionError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}")
-        if self.pair_rows < 1:
-            raise OptionError(f"--pair-rows must be >= 1, got {self.pair_rows}")
         if self.n_jobs is not None and self.n_jobs < 1:
             raise OptionError(f"--n-jobs must be >= 1, got {self.n_jobs}")
         if not 0.0 <= self.interaction_weight <= 1.0:
@@ -172,8 +168,7 @@ def rank_scan(sc: Scan, options: RankOptions, *, scan_seconds: float = 0.0) -> R
     by_value = [f for f in _by_score(order_value) if f not in excluded]
     positive = [f for f in by_value if order_value[f] > 0]
     if options.redundancy:
-        head = positive[: options.redundancy_top]
-        mr = mrmr_order(order_value, head, stats)
+        mr = mrmr_order(order_value, positive, stats, options.redundancy_top)
         order = mr.order + [f for f in by_value if f not in set(mr.order)]
         mrmr_score, red, red_with = mr.mrmr_score, mr.redundancy, mr.redundant_with
         evaluated = mr.pairs_evaluated
@@ -218,10 +213,6 @@ def _pairs(sc: Scan, cards: np.ndarray, candidates: list[int], options: RankOpti
     if len(candidates) < 2 or sc.sample.shape[1] == 0:
         return []
     codes, y = sc.sample, sc.sample_y
-    if y.size > options.pair_rows:
-        rng = np.random.default_rng([options.seed, 11])
-        sel = np.sort(rng.choice(y.size, options.pair_rows, replace=False))
-        codes, y = np.ascontiguousarray(codes[:, sel]), y[sel]
     # Single-feature scores on the same rows, so that the gain compares like with like.
     single = relevance(count_codes(codes, y, sc.encoders), y.size, int(y.sum()))
     return pair_gains(codes, y, cards, single.mi, single.score, candidates)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autofeat.rank.measures import Relevance
-from autofeat.rank.sample_stats import SampleStats
+from autofeat.ranking.measures import Relevance
+from autofeat.ranking.sample_stats import SampleStats
 
 __all__ = ["Finding", "QualityThresholds", "find_quality", "EXCLUDING"]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autofeat.rank import kernels
+from autofeat.ranking import kernels
 
 __all__ = [
     "Relevance",

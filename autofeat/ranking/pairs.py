@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autofeat.rank import kernels
+from autofeat.ranking import kernels
 
 __all__ = ["PairScore", "pair_gains"]
 

@@ -1,7 +1,7 @@
 """Numba kernels for counting and information measures. All logs are natural (nats).
 
 Private kernels take contiguous arrays of fixed dtypes (codes int32, labels int8, counts
-int64); the public wrappers in :mod:`autofeat.rank.measures` validate and coerce. Every kernel
+int64); the public wrappers in :mod:`autofeat.ranking.measures` validate and coerce. Every kernel
 is tested against a plain NumPy/SciPy reference in ``tests/rank/test_kernels.py``.
 """
 

@@ -6,9 +6,11 @@ where R is the normalized shared information (``SampleStats.redundancy``). The p
 keeps the units of relevance (nats) and needs no tuning weight; a duplicate or a coarsening
 of a chosen feature drops to 0.
 
-The greedy is lazy: a candidate's value can only fall as more features are chosen, so its
-last value is an upper bound, and feature-feature MI is computed only for candidates that
-reach the top of the queue, not for all pairs of a 1,000-column table.
+The greedy fills the first ``k`` positions and is lazy: a candidate's value can only fall as
+more features are chosen, so its last value is an upper bound, and feature-feature MI is
+computed only for candidates that reach the top of the queue; candidates that never do (the
+long tail of a 1,000-column table) are never paired. They follow the ``k`` chosen ones in
+relevance order.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autofeat.rank.sample_stats import SampleStats
+from autofeat.ranking.sample_stats import SampleStats
 
 __all__ = ["MRMRResult", "mrmr_order"]
 
@@ -32,8 +34,11 @@ class MRMRResult:
     pairs_evaluated: int
 
 
-def mrmr_order(relevance: np.ndarray, candidates: list[int], stats: SampleStats) -> MRMRResult:
-    """Order ``candidates`` (feature indices with relevance > 0) greedily by mRMR value."""
+def mrmr_order(
+    relevance: np.ndarray, candidates: list[int], stats: SampleStats, k: int
+) -> MRMRResult:
+    """Pick up to ``k`` of ``candidates`` (feature indices with relevance > 0) greedily by
+    mRMR value; ``order`` lists all candidates, the unpicked ones by relevance after them."""
     heap: list[tuple[float, int, int]] = []  # (-bound, index, number of chosen it has seen)
     red: dict[int, float] = {}
     red_with: dict[int, int] = {}
@@ -43,7 +48,7 @@ def mrmr_order(relevance: np.ndarray, candidates: list[int], stats: SampleStats)
     chosen: list[int] = []
     scores: dict[int, float] = {}
     evaluated = 0
-    while heap:
+    while heap and len(chosen) < k:
         neg, f, seen = heapq.heappop(heap)
         if seen < len(chosen):
             new = chosen[seen:]
@@ -57,4 +62,8 @@ def mrmr_order(relevance: np.ndarray, candidates: list[int], stats: SampleStats)
             continue
         chosen.append(f)
         scores[f] = -neg
-    return MRMRResult(chosen, scores, red, red_with, evaluated)
+    picked = set(chosen)
+    rest = sorted((f for f in candidates if f not in picked), key=lambda f: (-relevance[f], f))
+    red = {f: r for f, r in red.items() if f in picked}
+    red_with = {f: s for f, s in red_with.items() if f in picked}
+    return MRMRResult(chosen + rest, scores, red, red_with, evaluated)

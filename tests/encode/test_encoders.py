@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from autofeat.encode.encoders import CategoricalEncoder, NumericEncoder, infer_kind
+from autofeat.encode.scan import _Reservoir
+
+
+def test_categorical_codes_stable_across_batches():
+    enc = CategoricalEncoder()
+    a = enc.encode(pa.array(["x", "y", None, "x"]))
+    b = enc.encode(pa.array(["z", "x", "y", None]))
+    assert a.tolist() == [1, 2, 0, 1]
+    assert b.tolist() == [3, 1, 2, 0]
+    assert enc.cardinality == 3 and enc.label_of(3) == "z" and enc.label_of(0) == "<missing>"
+
+
+def test_categorical_float_nan_is_missing():
+    enc = CategoricalEncoder()
+    assert enc.encode(pa.array([1.0, float("nan"), 1.0])).tolist() == [1, 0, 1]
+
+
+def test_numeric_bins_and_missing():
+    enc = NumericEncoder(n_bins=4)
+    x = np.arange(100, dtype=float)
+    x[5] = np.nan
+    codes = enc.encode(pa.array(x, from_pandas=True))
+    assert codes[5] == 0
+    assert set(np.unique(codes[codes > 0])) == {1, 2, 3, 4}
+    # Values outside the first batch's range land in the end bins.
+    assert enc.encode(pa.array([-1e9, 1e9])).tolist() == [1, 4]
+
+
+def test_numeric_few_values_one_bin_each():
+    enc = NumericEncoder(n_bins=20)
+    codes = enc.encode(pa.array([0.0, 1.0, 2.0, 1.0]))
+    assert codes.tolist() == [1, 2, 3, 2]
+
+
+def test_infer_kind():
+    assert infer_kind(pa.int64()) == "categorical"
+    assert infer_kind(pa.string()) == "categorical"
+    assert infer_kind(pa.float32()) == "numeric"
+    assert infer_kind(pa.timestamp("s")) == "numeric"
+
+
+def test_reservoir_is_uniform_and_batch_size_independent():
+    def run(batch):
+        res = _Reservoir(500, seed=3)
+        for start in range(0, 10_000, batch):
+            idx = np.arange(start, min(start + batch, 10_000))
+            res.add(idx[None, :].astype(np.int32), np.zeros(idx.size, np.int8))
+        return res.result(1)[0][0]
+
+    a, b = run(1000), run(777)
+    assert (a == b).all() and a.size == 500
+    assert 3500 < a.mean() < 6500  # drawn from the whole range, not the head

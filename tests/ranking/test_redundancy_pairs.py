@@ -1,0 +1,84 @@
+"""mRMR order, pairwise synergy and quality findings on planted structure."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import autofeat
+from autofeat.ranking.redundancy import mrmr_order
+from autofeat.ranking.sample_stats import SampleStats
+
+
+def test_mrmr_pushes_copies_below_new_information():
+    rng = np.random.default_rng(0)
+    n = 20_000
+    a = rng.integers(0, 8, n)
+    b = rng.integers(0, 8, n)
+    y = (rng.random(n) < 0.1 + 0.05 * (a % 4) + 0.04 * (b % 4)).astype(int)
+    # a_coarse is a function of a: relevant, but redundant once a is chosen.
+    r = autofeat.rank({"a": a, "a_coarse": a // 2, "b": b, "y": y}, label="y")
+    assert r.names[:2] == ["a", "b"]
+    f = r.feature("a_coarse")
+    assert f.redundant_with == "a" and f.redundancy > 0.95
+    assert f.score > r.feature("b").score  # it would have been second by score alone
+    plain = autofeat.rank({"a": a, "a_coarse": a // 2, "b": b, "y": y}, label="y", redundancy=False)
+    assert plain.names[1] == "a_coarse"
+
+
+def test_lazy_mrmr_evaluates_few_pairs():
+    rng = np.random.default_rng(1)
+    codes = rng.integers(0, 5, (60, 2000)).astype(np.int32)
+    stats = SampleStats(codes, np.full(60, 5, np.int64))
+    rel = np.linspace(1.0, 0.5, 60)
+    res = mrmr_order(rel, list(range(60)), stats, k=10)
+    assert sorted(res.order) == list(range(60))
+    assert res.pairs_evaluated <= 10 * 60
+    assert res.order[10:] == sorted(res.order[10:])  # the tail follows relevance
+
+
+def test_xor_pair_ranks_first_among_pairs(ctr_ranking, ctr_small):
+    _, truth = ctr_small
+    top = ctr_ranking.pairs[0]
+    assert sorted(top.features) == sorted(truth["interactions"][0])
+    assert top.score > 5 * ctr_ranking.pairs[1].score
+    # Each member alone says nothing...
+    for name in truth["interactions"][0]:
+        assert abs(ctr_ranking.feature(name).score) < 1e-3
+    # ...but the interaction credit keeps both in the front half of the order.
+    assert max(ctr_ranking.names.index(n) for n in truth["interactions"][0]) < len(ctr_ranking.names) // 2
+
+
+def test_informative_features_lead(ctr_ranking, ctr_small):
+    _, truth = ctr_small
+    k = len(truth["informative"]) + len(truth["interactions"][0])
+    top = set(ctr_ranking.top(k))
+    assert len(top & set(truth["informative"])) >= len(truth["informative"]) - 1
+    assert not top & set(truth["noise"])
+
+
+def test_quality_findings(ctr_ranking, ctr_small):
+    _, truth = ctr_small
+    kinds = {(q["column"], q["kind"]) for q in ctr_ranking.quality}
+    assert ("conversion_time", "leak") in kinds
+    assert ("row_id", "id_like") in kinds
+    assert ("constant", "constant") in kinds
+    assert ("mostly_missing", "mostly_missing") in kinds
+    assert ("dup_inf_0", "duplicate") in kinds
+    assert ("row_id", "leak") not in kinds  # an id column's MI equals H(Y) by chance only
+    excluded = {"conversion_time", "row_id", "constant", "dup_inf_0"}
+    # Excluded columns follow every unflagged one, and top() skips them.
+    last_clean = max(i for i, f in enumerate(ctr_ranking.features) if not f.flags)
+    assert all(ctr_ranking.names.index(n) > last_clean for n in excluded)
+    assert not excluded & set(ctr_ranking.top(50))
+
+
+def test_near_constant_and_all_missing_allowed():
+    rng = np.random.default_rng(2)
+    n = 5000
+    near = np.zeros(n, dtype=int)
+    near[:3] = 1
+    cols = {"near": near, "empty": np.full(n, np.nan), "x": rng.integers(0, 3, n),
+            "y": rng.integers(0, 2, n)}
+    r = autofeat.rank(cols, label="y", allow_empty_columns=True)
+    kinds = {(q["column"], q["kind"]) for q in r.quality}
+    assert ("near", "near_constant") in kinds and ("empty", "all_missing") in kinds

@@ -1,0 +1,110 @@
+"""The CLI through main(argv): outputs, and one-line exit-2 errors with no partial output."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from autofeat.cli import main
+from autofeat.datasets import write_ctr_csv
+
+
+@pytest.fixture(scope="module")
+def data_csv(tmp_path_factory):
+    p = tmp_path_factory.mktemp("d") / "data.csv"
+    write_ctr_csv(p, 20_000, seed=4)
+    return p
+
+
+def test_rank_writes_outputs(data_csv, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["rank", str(data_csv), "--label", "click", "--out", str(out), "--quiet"]) == 0
+    doc = json.loads((out / "ranking.json").read_text())
+    assert doc["label"] == "click" and doc["rows"] == 20_000
+    f0 = doc["features"][0]
+    assert {"name", "rank", "score", "mi", "cardinality", "p_value"} <= set(f0)
+    assert [f["rank"] for f in doc["features"]] == list(range(1, len(doc["features"]) + 1))
+    assert doc["pairs"][0]["features"] and "score" in doc["pairs"][0]
+    assert {"column", "kind", "detail"} <= set(doc["quality"][0])
+    assert (out / "ranking.tsv").read_text().startswith("rank\tname\tscore")
+    html = (out / "report.html").read_text()
+    assert "<svg" in html and "Quality findings" in html
+    assert sorted(p.name for p in out.iterdir()) == ["ranking.json", "ranking.tsv", "report.html"]
+
+
+def test_rank_json_to_stdout(data_csv, capsys):
+    assert main(["rank", str(data_csv), "--label", "click", "--format", "json", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 20_000
+
+
+def _write(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+BAD = {
+    "missing_file": (lambda d: str(d / "nope.csv"), "click", "no such file"),
+    "empty_file": (lambda d: _write(d / "e.csv", ""), "click", "empty"),
+    "header_only": (lambda d: _write(d / "h.csv", "click,a\n"), "click", "no data rows"),
+    "ragged": (lambda d: _write(d / "r.csv", "click,a,b\n1,2,3\n0,1\n"), "click", "expected 3 fields"),
+    "no_label": (lambda d: _write(d / "l.csv", "y,a\n1,2\n"), "click", "label column 'click' not found"),
+    "not_binary": (lambda d: _write(d / "b.csv", "click,a\n1,2\n2,3\n0,1\n"), "click", "must be binary"),
+    "label_missing": (lambda d: _write(d / "m.csv", "click,a\n1,2\n,3\n0,1\n"), "click", "data row(s) 2"),
+    "one_class": (lambda d: _write(d / "o.csv", "click,a\n1,2\n1,3\n"), "click", "one class"),
+    "all_missing_col": (lambda d: _write(d / "c.csv", "click,a,b\n1,,2\n0,,3\n"), "click", "'a' is entirely missing"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_one_line_exit_2_no_output(case, tmp_path, capsys):
+    make, label, expect = BAD[case]
+    path = make(tmp_path)
+    out = tmp_path / "out"
+    code = main(["rank", path, "--label", label, "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert expect in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv,expect", [
+    (["rank", "x.csv", "--label", "y", "--bins", "zero", "--out", "o"], "expected an integer"),
+    (["rank", "x.csv", "--label", "y", "--format", "xml"], "invalid choice"),
+    (["rank", "x.csv"], "--label"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_options_exit_2(argv, expect, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and expect in err and len(err.strip().splitlines()) == 1
+
+
+def test_unknown_column_option(data_csv, tmp_path, capsys):
+    code = main(["rank", str(data_csv), "--label", "click", "--numeric", "nope", "--out", str(tmp_path / "o")])
+    assert code == 2 and "unknown column 'nope'" in capsys.readouterr().err
+
+
+def test_generate_and_demo(tmp_path, capsys):
+    p = tmp_path / "g.csv"
+    assert main(["generate", str(p), "--rows", "1000", "--seed", "1"]) == 0
+    truth = json.loads((tmp_path / "g.csv.truth.json").read_text())
+    assert truth["label"] == "click" and p.read_text().startswith('"click"')
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--rows", "20000", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "ranked first among pairs: True" in out and "leak flagged: True" in out
+    assert (tmp_path / "demo" / "rank" / "report.html").exists()
+
+
+def test_import_is_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, autofeat, autofeat.cli; from autofeat.ranking.api import rank; "
+            "bad = [m for m in ('torch', 'lightgbm', 'matplotlib', 'optuna', 'pandas') if m in sys.modules]; "
+            "print(','.join(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
