@@ -60,7 +60,7 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
 def _add_rank_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bins", type=_positive_int, default=20, help="quantile bins for numeric columns (default 20)")
     p.add_argument("--sample-rows", type=_positive_int, help="rank on a seeded random sample of N rows")
-    p.add_argument("--analysis-rows", type=_positive_int, default=250_000, help="rows sampled for redundancy/pairs/duplicates (default 250,000)")
+    p.add_argument("--analysis-rows", type=_positive_int, default=100_000, help="rows sampled for redundancy/pairs/duplicates (default 100,000)")
     p.add_argument("--pairs-top", type=_nonneg_int, default=20, help="pair the best M features for interaction gain (default 20; 0 = off)")
     p.add_argument("--no-redundancy", action="store_true", help="order by score alone, not mRMR")
     p.add_argument("--redundancy-top", type=_nonneg_int, default=100, help="leading positions filled by the mRMR greedy (default 100)")

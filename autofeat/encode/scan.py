@@ -8,10 +8,12 @@ Memory is bounded by one batch plus the sample, whatever the file size.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from autofeat._progress import Progress
 from autofeat.encode.encoders import CategoricalEncoder, Kind, NumericEncoder, infer_kind, make_encoder
@@ -53,54 +55,36 @@ class Scan:
 class _Reservoir:
     """Uniform sample of at most ``cap`` rows: every row gets a seeded random key, the rows
     with the smallest keys are kept. Same seed and row order give the same sample, whatever
-    the batch sizes."""
+    the batch sizes. Selection works on the keys alone; codes are gathered only for rows
+    that are kept."""
 
     def __init__(self, cap: int, seed: int) -> None:
         self.cap = cap
         self.rng = np.random.default_rng([seed, 7])
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        self.held = 0
-        self.offset = 0
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # codes, y, keys
 
     def add(self, codes: np.ndarray, y: np.ndarray) -> None:
-        n = y.size
-        keys = self.rng.random(n)
-        rows = np.arange(self.offset, self.offset + n, dtype=np.int64)
-        self.offset += n
+        keys = self.rng.random(y.size)  # drawn for every row, so batching does not matter
         if self.cap <= 0:
             return
-        if self.held >= self.cap:
-            cut = self._threshold()
-            keep = keys < cut
-            codes, y, keys, rows = codes[:, keep], y[keep], keys[keep], rows[keep]
-        self.parts.append((codes, y, keys, rows))  # callers hand over fresh arrays
-        self.held += y.size
-        if self.held > 2 * self.cap:
-            self._shrink()
-
-    def _threshold(self) -> float:
-        self._shrink()
-        return float(self.parts[0][2].max()) if self.held else 1.0
-
-    def _shrink(self) -> None:
-        if len(self.parts) == 1 and self.held <= self.cap:
+        held = sum(p[2].size for p in self.parts)
+        if held + keys.size <= self.cap:
+            self.parts.append((codes, y, keys))
             return
-        codes = np.concatenate([p[0] for p in self.parts], axis=1)
-        y = np.concatenate([p[1] for p in self.parts])
-        keys = np.concatenate([p[2] for p in self.parts])
-        rows = np.concatenate([p[3] for p in self.parts])
-        if keys.size > self.cap:
-            sel = np.argpartition(keys, self.cap - 1)[: self.cap]
-            sel.sort()  # keep file order: deterministic and cache-friendly
-            codes, y, keys, rows = codes[:, sel], y[sel], keys[sel], rows[sel]
-        self.parts = [(np.ascontiguousarray(codes), y, keys, rows)]
-        self.held = y.size
+        # The cap-th smallest key over held and new rows is the new cut-off.
+        pool = np.concatenate([p[2] for p in self.parts] + [keys])
+        cut = np.partition(pool, self.cap - 1)[self.cap - 1]
+        kept = [(c[:, k <= cut], yy[k <= cut], k[k <= cut]) for c, yy, k in self.parts]
+        mask = keys <= cut
+        kept.append((codes[:, mask], y[mask], keys[mask]))
+        self.parts = [p for p in kept if p[2].size]
 
     def result(self, n_feat: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if not self.parts:
             return np.zeros((n_feat, 0), np.int32), np.zeros(0, np.int8), np.zeros(0)
-        self._shrink()
-        codes, y, keys, _ = self.parts[0]
+        codes = np.ascontiguousarray(np.concatenate([p[0] for p in self.parts], axis=1))
+        y = np.concatenate([p[1] for p in self.parts])
+        keys = np.concatenate([p[2] for p in self.parts])
         return codes, y, keys
 
 
@@ -142,7 +126,7 @@ def scan(
     categorical: Sequence[str] = (),
     bins: int = 20,
     sample_rows: int | None = None,
-    analysis_rows: int = 250_000,
+    analysis_rows: int = 100_000,
     seed: int = 0,
     quiet: bool = True,
 ) -> Scan:
@@ -184,6 +168,7 @@ def _scan_once(
     reservoir = _Reservoir(sample_rows if sample_rows else analysis_rows, seed)
     n_rows = 0
     progress = Progress(source.size, source.unit, "scan", quiet)
+    pool = ThreadPoolExecutor(max_workers=pa.cpu_count())
     try:
         for batch, done in source.batches():
             if not encoders:
@@ -201,21 +186,27 @@ def _scan_once(
                 continue
             y = parser.parse(batch.column(label))
             codes = np.empty((n_feat, n), np.int32)
-            for f, name in enumerate(features):
-                codes[f] = encoders[f].encode(batch.column(name))
+
+            def encode(f: int) -> None:
+                codes[f] = encoders[f].encode(batch.column(features[f]))
+
+            # Arrow's hashing and NumPy's gathers release the GIL: columns encode in parallel.
+            list(pool.map(encode, range(n_feat)))
             if not sample_rows:
-                for f, new in enumerate(count_codes(codes, y, encoders)):
+                cards = [e.cardinality for e in encoders]
+                for f, new in enumerate(count_codes(codes, y, cards)):
                     counts[f] = _add_grown(counts[f], new)
             reservoir.add(codes, y)
             n_rows += n
             progress.update_to(done)
     finally:
+        pool.shutdown()
         progress.close()
     if n_rows == 0:
         raise DataError(f"{source.name}: no data rows (only a header?)")
     sample, sample_y, keys = reservoir.result(n_feat)
     if sample_rows:
-        counts = count_codes(sample, sample_y, encoders)
+        counts = count_codes(sample, sample_y, [e.cardinality for e in encoders])
         total = sample_y.size
         if sample.shape[1] > analysis_rows:
             sel = np.sort(np.argpartition(keys, analysis_rows - 1)[:analysis_rows])
@@ -240,14 +231,15 @@ def _add_grown(acc: np.ndarray, new: np.ndarray) -> np.ndarray:
     return acc
 
 
-def count_codes(
-    codes: np.ndarray, y: np.ndarray, encoders: Sequence[CategoricalEncoder | NumericEncoder]
-) -> list[np.ndarray]:
+def count_codes(codes: np.ndarray, y: np.ndarray, cardinalities: Sequence[int] | np.ndarray) -> list[np.ndarray]:
+    """Per-feature (code, label) count tables of a code matrix; feature f has codes
+    ``0..cardinalities[f]`` (0 = missing)."""
     from autofeat.ranking.kernels import count_batch
 
-    sizes = np.array([e.cardinality + 1 for e in encoders], np.int64)
-    offsets = np.zeros(len(encoders) + 1, np.int64)
+    n_feat = codes.shape[0]
+    sizes = np.asarray(cardinalities, dtype=np.int64) + 1
+    offsets = np.zeros(n_feat + 1, np.int64)
     np.cumsum(sizes, out=offsets[1:])
     flat = np.zeros((int(offsets[-1]), 2), np.int64)
     count_batch(np.ascontiguousarray(codes), y, offsets, flat)
-    return [flat[offsets[f]: offsets[f + 1]] for f in range(len(encoders))]
+    return [flat[offsets[f]: offsets[f + 1]] for f in range(n_feat)]

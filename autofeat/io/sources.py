@@ -24,6 +24,9 @@ __all__ = ["Source", "SchemaChanged", "open_source", "to_arrow_table"]
 
 DEFAULT_BLOCK_BYTES = 32 << 20
 DEFAULT_BATCH_ROWS = 1 << 20
+# Delimited files up to this size are parsed whole by Arrow's multithreaded reader; larger
+# ones are streamed block by block (bounded memory, one parsing thread).
+DEFAULT_IN_MEMORY_BYTES = 256 << 20
 _CONVERSION_ERR = re.compile(r"In CSV column #(\d+): CSV conversion error")
 
 
@@ -92,9 +95,12 @@ class _CsvSource(Source):
     """
 
     def __init__(
-        self, path: Path, *, header: bool, delimiter: str | None, block_bytes: int
+        self, path: Path, *, header: bool, delimiter: str | None, block_bytes: int,
+        in_memory: bool = False, batch_rows: int = DEFAULT_BATCH_ROWS,
     ) -> None:
         self.path = path
+        self.in_memory = in_memory
+        self.batch_rows = batch_rows
         self.name = str(path)
         self.size = path.stat().st_size
         self.unit = "bytes"
@@ -104,14 +110,9 @@ class _CsvSource(Source):
         self.forced_text: set[int] = set()
         self.names = self._read_names()
 
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _options(self):  # type: ignore[no-untyped-def]
         import pyarrow.csv as pacsv
 
-        raw = open(self.path, "rb")
-        stream: Any = pa.PythonFile(raw, mode="r")
-        codec = {".gz": "gzip", ".bz2": "bz2"}.get(self.path.suffix.lower())
-        if codec:
-            stream = pa.CompressedInputStream(stream, codec)
         names = None if self.header else getattr(self, "names", None)
         read = pacsv.ReadOptions(
             block_size=self.block_bytes,
@@ -123,6 +124,17 @@ class _CsvSource(Source):
         convert = pacsv.ConvertOptions(
             strings_can_be_null=True, column_types=types, quoted_strings_can_be_null=True
         )
+        return read, parse, convert
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        import pyarrow.csv as pacsv
+
+        raw = open(self.path, "rb")
+        stream: Any = pa.PythonFile(raw, mode="r")
+        codec = {".gz": "gzip", ".bz2": "bz2"}.get(self.path.suffix.lower())
+        if codec:
+            stream = pa.CompressedInputStream(stream, codec)
+        read, parse, convert = self._options()
         try:
             reader = pacsv.open_csv(
                 stream, read_options=read, parse_options=parse, convert_options=convert
@@ -135,16 +147,21 @@ class _CsvSource(Source):
         return raw, reader
 
     def _read_names(self) -> list[str]:
-        raw, reader = self._open()
+        block, self.block_bytes = self.block_bytes, 1 << 20  # the names need one small block
         try:
+            raw, reader = self._open()
             names = list(reader.schema.names)
-        finally:
             raw.close()
+        finally:
+            self.block_bytes = block
         if not self.header:
             names = [str(i) for i in range(len(names))]
         return names
 
     def batches(self) -> Iterator[tuple[pa.RecordBatch, int]]:
+        if self.in_memory:
+            yield from self._whole_file()
+            return
         raw, reader = self._open()
         q: queue.Queue[Any] = queue.Queue(maxsize=2)
         stop = threading.Event()
@@ -169,6 +186,8 @@ class _CsvSource(Source):
                     return
                 if isinstance(item, BaseException):
                     self._raise_read_error(item, rows)
+                if rows == 0:
+                    self._check_big_integers(item[0])
                 rows += item[0].num_rows
                 yield item
         finally:
@@ -179,6 +198,42 @@ class _CsvSource(Source):
                 except queue.Empty:
                     pass
             raw.close()
+
+    def _whole_file(self) -> Iterator[tuple[Any, int]]:
+        """Parse the whole file with all cores, then hand it out in slices of rows."""
+        import pyarrow.csv as pacsv
+
+        read, parse, convert = self._options()
+        read.block_size = 4 << 20  # small blocks keep every core busy to the end of the file
+        try:
+            table = pacsv.read_csv(self.path, read_options=read, parse_options=parse,
+                                   convert_options=convert)
+        except pa.ArrowInvalid as exc:
+            if "Empty CSV file" in str(exc):
+                raise DataError(f"{self.path}: the file is empty") from None
+            self._raise_read_error(exc, 0)
+        if table.num_rows:
+            self._check_big_integers(table.slice(0, self.batch_rows))
+        for start in range(0, table.num_rows, self.batch_rows):
+            part = table.slice(start, self.batch_rows)
+            done = self.size * min(start + self.batch_rows, table.num_rows) // table.num_rows
+            yield part, done
+
+    def _check_big_integers(self, batch: Any) -> None:
+        """20-digit ids (Avazu's ``id``) overflow int64 and are parsed as doubles, which
+        merges distinct ids; a float column of whole numbers beyond 2**53 is re-read as text."""
+        import pyarrow.compute as pc
+
+        for i, name in enumerate(batch.schema.names):
+            col = batch.column(i)
+            if isinstance(col, pa.ChunkedArray):
+                col = col.combine_chunks()
+            if i in self.forced_text or not pa.types.is_floating(col.type) or col.null_count == len(col):
+                continue
+            big = pc.max(pc.abs(col)).as_py() >= 2.0**53
+            if big and pc.all(pc.equal(pc.floor(col), col)).as_py():
+                self.forced_text.add(i)
+                raise SchemaChanged(name)
 
     def _raise_read_error(self, exc: BaseException, rows: int) -> NoReturn:
         if not isinstance(exc, pa.ArrowInvalid):
@@ -201,6 +256,14 @@ class _CsvSource(Source):
 class SchemaChanged(Exception):
     """A later block broke the type inferred from the first one; the column will be read as
     text from now on, and the reader must start over from the first batch."""
+
+
+def _default_in_memory_bytes() -> int:
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 8 << 30
+    return min(DEFAULT_IN_MEMORY_BYTES, total // 8)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -271,6 +334,7 @@ def open_source(
     names: list[str] | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
+    in_memory_bytes: int | None = None,
 ) -> Source:
     """Open a file path or an in-memory table as a :class:`Source`.
 
@@ -281,6 +345,9 @@ def open_source(
             named by position ``"0"``, ``"1"``, ...
         delimiter: field separator; sniffed from the first line when omitted.
         names: column names for a numpy input.
+        in_memory_bytes: delimited files up to this size (default: 256 MiB, at most an
+            eighth of the machine's memory) are parsed whole with all cores; larger ones are
+            streamed in blocks of ``block_bytes``.
     """
     if isinstance(data, (str, os.PathLike)):
         path = Path(data)
@@ -292,6 +359,10 @@ def open_source(
             raise DataError(f"{path}: the file is empty")
         if path.suffix.lower() in (".parquet", ".pq"):
             return _ParquetSource(path, batch_rows)
-        return _CsvSource(path, header=header, delimiter=delimiter, block_bytes=block_bytes)
+        limit = _default_in_memory_bytes() if in_memory_bytes is None else in_memory_bytes
+        compressed = path.suffix.lower() in (".gz", ".bz2")
+        return _CsvSource(path, header=header, delimiter=delimiter, block_bytes=block_bytes,
+                          in_memory=not compressed and path.stat().st_size <= limit,
+                          batch_rows=batch_rows)
     table, name = to_arrow_table(data, names)
     return _TableSource(table, name, batch_rows)

@@ -17,7 +17,7 @@ from autofeat.ranking.pairs import pair_gains
 from autofeat.ranking.quality import EXCLUDING, QualityThresholds, find_quality
 from autofeat.ranking.redundancy import mrmr_order
 from autofeat.ranking.result import FeatureScore, PairResult, Ranking
-from autofeat.ranking.sample_stats import SampleStats
+from autofeat.ranking.sample_stats import SampleStats, compact_codes
 
 __all__ = ["RankOptions", "rank", "rank_scan"]
 
@@ -44,7 +44,7 @@ class RankOptions:
 
     bins: int = 20
     sample_rows: int | None = None
-    analysis_rows: int = 250_000
+    analysis_rows: int = 100_000
     pairs_top: int = 20
     redundancy: bool = True
     redundancy_top: int = 100
@@ -144,8 +144,8 @@ def rank_scan(sc: Scan, options: RankOptions, *, scan_seconds: float = 0.0) -> R
         )
     t = time.perf_counter()
     rel = relevance(sc.counts, sc.n_rows, sc.n_pos)
-    cards = np.array([e.cardinality + 1 for e in sc.encoders], np.int64)
-    stats = SampleStats(sc.sample, cards)
+    codes, cards = compact_codes(sc.sample, np.array([e.cardinality + 1 for e in sc.encoders]))
+    stats = SampleStats(codes, cards)
     findings = find_quality(sc.names, sc.kinds, sc.counts, rel, stats, options.quality)
     flags: dict[int, list[str]] = {}
     index = {n: i for i, n in enumerate(sc.names)}
@@ -156,7 +156,7 @@ def rank_scan(sc: Scan, options: RankOptions, *, scan_seconds: float = 0.0) -> R
 
     t = time.perf_counter()
     clean = [f for f in _by_score(rel.score) if f not in excluded]
-    pairs = _pairs(sc, cards, clean[: options.pairs_top], options)
+    pairs = _pairs(codes, sc.sample_y, cards, clean[: options.pairs_top])
     gain = np.zeros(len(sc.names))
     for p in pairs:
         gain[p.a] = max(gain[p.a], p.gain)
@@ -209,10 +209,9 @@ def _by_score(values: np.ndarray) -> list[int]:
     return [int(i) for i in np.argsort(-values, kind="mergesort")]
 
 
-def _pairs(sc: Scan, cards: np.ndarray, candidates: list[int], options: RankOptions) -> list:
-    if len(candidates) < 2 or sc.sample.shape[1] == 0:
+def _pairs(codes: np.ndarray, y: np.ndarray, cards: np.ndarray, candidates: list[int]) -> list:
+    if len(candidates) < 2 or y.size == 0:
         return []
-    codes, y = sc.sample, sc.sample_y
     # Single-feature scores on the same rows, so that the gain compares like with like.
-    single = relevance(count_codes(codes, y, sc.encoders), y.size, int(y.sum()))
+    single = relevance(count_codes(codes, y, cards - 1), y.size, int(y.sum()))
     return pair_gains(codes, y, cards, single.mi, single.score, candidates)

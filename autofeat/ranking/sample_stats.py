@@ -6,7 +6,24 @@ import numpy as np
 
 from autofeat.ranking import kernels
 
-__all__ = ["SampleStats"]
+__all__ = ["SampleStats", "compact_codes"]
+
+
+def compact_codes(codes: np.ndarray, cards: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber each feature's codes on the sample to 0..k-1 (k = levels present).
+
+    A 1M-level column seen on 250k sample rows has at most 250k levels there; pair kernels
+    size their tables by these counts, not by the full vocabulary. O(cardinality + rows)
+    per feature.
+    """
+    out = np.empty_like(codes)
+    new_cards = np.empty(len(cards), np.int64)
+    for f in range(codes.shape[0]):
+        present = np.bincount(codes[f], minlength=int(cards[f])) > 0
+        remap = np.cumsum(present, dtype=np.int64) - 1
+        out[f] = remap[codes[f]]
+        new_cards[f] = max(int(present.sum()), 1)
+    return out, new_cards
 
 
 class SampleStats:

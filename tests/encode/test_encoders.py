@@ -16,6 +16,20 @@ def test_categorical_codes_stable_across_batches():
     assert enc.cardinality == 3 and enc.label_of(3) == "z" and enc.label_of(0) == "<missing>"
 
 
+def test_integer_lookup_table_matches_hashing_and_survives_wide_batches():
+    rng = np.random.default_rng(0)
+    batches = [rng.integers(0, 50, 500), rng.integers(-20, 80, 500), rng.integers(0, 10**12, 50),
+               rng.integers(0, 60, 500)]
+    lut, hashed = CategoricalEncoder(), CategoricalEncoder()
+    for b in batches:
+        arr = pa.array(b, mask=b % 13 == 0)
+        want = hashed.encode(arr.cast(pa.string()))  # strings always hash
+        assert (lut.encode(arr) == want).all()
+    assert lut.cardinality == hashed.cardinality
+    assert lut._lut is None  # the 10**12 batch moved it to hashing
+    assert lut.label_of(1) == hashed.label_of(1)
+
+
 def test_categorical_float_nan_is_missing():
     enc = CategoricalEncoder()
     assert enc.encode(pa.array([1.0, float("nan"), 1.0])).tolist() == [1, 0, 1]
