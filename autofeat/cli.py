@@ -15,7 +15,7 @@ from typing import NoReturn
 
 from autofeat.errors import AutofeatError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "cli_reference"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -193,6 +193,31 @@ def _cmd_demo(args: argparse.Namespace) -> int:
           f"leak flagged: {truth['leak'][0] in flagged}; id flagged: {truth['id_like'][0] in flagged}")
     print(f"report: {out / 'rank' / 'report.html'}")
     return 0
+
+
+def cli_reference() -> str:
+    """docs/cli.md, generated from the parser (a test keeps the file in step)."""
+    import os
+
+    old = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "100"  # argparse wraps help to the terminal width
+    try:
+        parser = build_parser()
+        parts = ["# CLI reference", "",
+                 "Generated from the parser by `python -c \"from autofeat.cli import cli_reference; "
+                 "print(cli_reference(), end='')\" > docs/cli.md`.", "",
+                 "Exit codes: 0 success; 2 a user error (bad input or option: one line on stderr, "
+                 "nothing written); 1 an internal error (a bug: please report it with the traceback).",
+                 "", "```", parser.format_help().rstrip(), "```"]
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        for name, p in sub.choices.items():
+            parts += ["", f"## autofeat {name}", "", "```", p.format_help().rstrip(), "```"]
+        return "\n".join(parts) + "\n"
+    finally:
+        if old is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = old
 
 
 _COMMANDS = {"rank": _cmd_rank, "generate": _cmd_generate, "demo": _cmd_demo}

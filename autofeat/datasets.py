@@ -248,13 +248,18 @@ def write_ctr_csv(
     truth = _Plan(spec, seed).truth()
     missing = truth.get("missing_value", {})
     with atomic_path(path) as tmp:
+        # Every generated value is a number and every name a plain word: nothing is quoted,
+        # so naive CSV readers (OutRank splits on the delimiter) read the same table.
+        opts = pacsv.WriteOptions(include_header=False, delimiter=delimiter, quoting_style="none")
         writer = None
-        opts = pacsv.WriteOptions(include_header=header, delimiter=delimiter)
-        for cols in iter_ctr_chunks(n_rows, spec=spec, seed=seed):
-            table = _to_arrow(cols, missing)
-            if writer is None:
-                writer = pacsv.CSVWriter(str(tmp), table.schema, write_options=opts)
-            writer.write_table(table)
-        assert writer is not None
-        writer.close()
+        with open(tmp, "wb") as f:
+            for cols in iter_ctr_chunks(n_rows, spec=spec, seed=seed):
+                table = _to_arrow(cols, missing)
+                if writer is None:
+                    if header:
+                        f.write((delimiter.join(table.column_names) + "\n").encode())
+                    writer = pacsv.CSVWriter(f, table.schema, write_options=opts)
+                writer.write_table(table)
+            assert writer is not None
+            writer.close()
     return truth

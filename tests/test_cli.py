@@ -92,7 +92,7 @@ def test_generate_and_demo(tmp_path, capsys):
     p = tmp_path / "g.csv"
     assert main(["generate", str(p), "--rows", "1000", "--seed", "1"]) == 0
     truth = json.loads((tmp_path / "g.csv.truth.json").read_text())
-    assert truth["label"] == "click" and p.read_text().startswith('"click"')
+    assert truth["label"] == "click" and p.read_text().startswith("click,")
     assert main(["demo", "--out", str(tmp_path / "demo"), "--rows", "20000", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "ranked first among pairs: True" in out and "leak flagged: True" in out
@@ -108,3 +108,12 @@ def test_import_is_light():
             "print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_cli_reference_is_current():
+    from pathlib import Path
+
+    from autofeat.cli import cli_reference
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
+    assert doc.read_text() == cli_reference(), "regenerate docs/cli.md (command at its top)"

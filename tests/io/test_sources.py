@@ -91,3 +91,11 @@ def test_sample_rows_is_seeded(frame):
     c = autofeat.rank(frame, label="y", sample_rows=1000, seed=2)
     assert a.rows == 1000
     assert _scores(a) == _scores(b) != _scores(c)
+
+
+def test_twenty_digit_ids_are_not_merged_as_floats(tmp_path):
+    p = tmp_path / "ids.csv"
+    ids = [10000169349117864000 + 7 * i for i in range(500)]  # beyond int64 and 2**53
+    p.write_text("y,id\n" + "".join(f"{i % 2},{v}\n" for i, v in enumerate(ids)))
+    sc = scan(open_source(p), "y")
+    assert sc.kinds == ["categorical"] and sc.encoders[0].cardinality == 500
