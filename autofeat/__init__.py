@@ -21,6 +21,7 @@ from autofeat.errors import AutofeatError, DataError, OptionError
 __version__ = "0.1.0"
 
 __all__ = [
+    "AutoFeatSelector",
     "AutofeatError",
     "DataError",
     "OptionError",
@@ -33,11 +34,13 @@ __all__ = [
 if TYPE_CHECKING:
     from autofeat.ranking.api import RankOptions, rank
     from autofeat.ranking.result import Ranking
+    from autofeat.selector import AutoFeatSelector
 
 _LAZY = {
     "rank": ("autofeat.ranking.api", "rank"),
     "RankOptions": ("autofeat.ranking.api", "RankOptions"),
     "Ranking": ("autofeat.ranking.result", "Ranking"),
+    "AutoFeatSelector": ("autofeat.selector", "AutoFeatSelector"),  # needs scikit-learn
 }
 
 

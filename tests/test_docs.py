@@ -24,3 +24,10 @@ def test_doc_example_runs(code, tmp_path, monkeypatch):
 
 def test_there_are_examples():
     assert len(BLOCKS) >= 3
+
+
+def test_api_reference_is_current():
+    import runpy
+
+    render = runpy.run_path(str(ROOT / "docs" / "build_api.py"), run_name="build_api")["render"]
+    assert (ROOT / "docs" / "api.md").read_text() == render(), "regenerate with: python docs/build_api.py"

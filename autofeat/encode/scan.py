@@ -163,7 +163,7 @@ def _scan_once(
     n_feat = len(features)
     kinds: list[Kind] = []
     encoders: list[CategoricalEncoder | NumericEncoder] = []
-    counts = [np.zeros((0, 2), np.int64) for _ in features]
+    table = _CountTable(n_feat)
     parser = LabelParser(label, source.name)
     reservoir = _Reservoir(sample_rows if sample_rows else analysis_rows, seed)
     n_rows = 0
@@ -193,9 +193,7 @@ def _scan_once(
             # Arrow's hashing and NumPy's gathers release the GIL: columns encode in parallel.
             list(pool.map(encode, range(n_feat)))
             if not sample_rows:
-                cards = [e.cardinality for e in encoders]
-                for f, new in enumerate(count_codes(codes, y, cards)):
-                    counts[f] = _add_grown(counts[f], new)
+                table.add(codes, y, [e.cardinality for e in encoders])
             reservoir.add(codes, y)
             n_rows += n
             progress.update_to(done)
@@ -212,6 +210,7 @@ def _scan_once(
             sel = np.sort(np.argpartition(keys, analysis_rows - 1)[:analysis_rows])
             sample, sample_y = np.ascontiguousarray(sample[:, sel]), sample_y[sel]
     else:
+        counts = table.result([e.cardinality for e in encoders])
         total = n_rows
     n_pos = int(counts[0][:, 1].sum())
     return Scan(
@@ -221,14 +220,38 @@ def _scan_once(
     )
 
 
-def _add_grown(acc: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """``acc + new`` where ``new`` may have more levels (the vocabulary grew this batch)."""
-    if new.shape[0] > acc.shape[0]:
-        grown = np.zeros_like(new)
-        grown[: acc.shape[0]] = acc
-        acc = grown
-    acc[: new.shape[0]] += new
-    return acc
+class _CountTable:
+    """(code, label) counts of every feature in one flat int64 array that the Numba kernel
+    adds into directly; a feature's region grows by doubling when its vocabulary outgrows it,
+    so the cost per batch is O(rows), not O(vocabulary)."""
+
+    def __init__(self, n_feat: int) -> None:
+        self.capacity = np.full(n_feat, 16, np.int64)
+        self.flat = np.zeros((int(self.capacity.sum()), 2), np.int64)
+
+    def _offsets(self) -> np.ndarray:
+        offsets = np.zeros(self.capacity.size + 1, np.int64)
+        np.cumsum(self.capacity, out=offsets[1:])
+        return offsets
+
+    def add(self, codes: np.ndarray, y: np.ndarray, cardinalities: list[int]) -> None:
+        from autofeat.ranking.kernels import count_batch
+
+        need = np.asarray(cardinalities, np.int64) + 1
+        if (need > self.capacity).any():
+            old_off = self._offsets()
+            new_cap = np.where(need > self.capacity, np.maximum(need, 2 * self.capacity), self.capacity)
+            grown = np.zeros((int(new_cap.sum()), 2), np.int64)
+            new_off = np.zeros_like(old_off)
+            np.cumsum(new_cap, out=new_off[1:])
+            for f in range(self.capacity.size):
+                grown[new_off[f]: new_off[f] + self.capacity[f]] = self.flat[old_off[f]: old_off[f + 1]]
+            self.flat, self.capacity = grown, new_cap
+        count_batch(codes, y, self._offsets(), self.flat)
+
+    def result(self, cardinalities: list[int]) -> list[np.ndarray]:
+        off = self._offsets()
+        return [self.flat[off[f]: off[f] + c + 1] for f, c in enumerate(cardinalities)]
 
 
 def count_codes(codes: np.ndarray, y: np.ndarray, cardinalities: Sequence[int] | np.ndarray) -> list[np.ndarray]:

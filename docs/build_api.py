@@ -1,0 +1,55 @@
+"""Write docs/api.md from the public API's docstrings: ``python docs/build_api.py``.
+
+tests/test_docs.py checks that the committed file is current.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import autofeat  # noqa: E402
+from autofeat.datasets import CTRSpec, make_ctr, write_ctr_csv  # noqa: E402
+from autofeat.ranking.quality import QualityThresholds  # noqa: E402
+from autofeat.ranking.result import FeatureScore, PairResult  # noqa: E402
+
+ITEMS = [
+    ("autofeat.rank", autofeat.rank),
+    ("autofeat.RankOptions", autofeat.RankOptions),
+    ("autofeat.Ranking", autofeat.Ranking),
+    ("autofeat.ranking.result.FeatureScore", FeatureScore),
+    ("autofeat.ranking.result.PairResult", PairResult),
+    ("autofeat.ranking.quality.QualityThresholds", QualityThresholds),
+    ("autofeat.AutoFeatSelector", autofeat.AutoFeatSelector),
+    ("autofeat.datasets.make_ctr", make_ctr),
+    ("autofeat.datasets.write_ctr_csv", write_ctr_csv),
+    ("autofeat.datasets.CTRSpec", CTRSpec),
+    ("autofeat.AutofeatError", autofeat.AutofeatError),
+]
+METHODS = {"Ranking": ["top", "feature", "to_dict", "to_json", "load", "to_tsv", "to_frame", "save", "report"],
+           "AutoFeatSelector": ["fit", "transform"]}
+
+
+def _sig(obj: object) -> str:
+    try:
+        return str(inspect.signature(obj))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "(...)"
+
+
+def render() -> str:
+    out = ["# API reference", "", "Generated from the docstrings by `python docs/build_api.py`.", ""]
+    for name, obj in ITEMS:
+        out += [f"## `{name}{_sig(obj)}`", "", inspect.cleandoc(obj.__doc__ or ""), ""]
+        for meth in METHODS.get(obj.__name__, []):
+            m = getattr(obj, meth)
+            out += [f"### `{obj.__name__}.{meth}{_sig(m)}`", "", inspect.cleandoc(m.__doc__ or ""), ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    (ROOT / "docs" / "api.md").write_text(render())
