@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -49,7 +48,6 @@ class Scan:
     sample: np.ndarray
     sample_y: np.ndarray
     rows_read: int = 0
-    info: dict[str, Any] = field(default_factory=dict)
 
 
 class _Reservoir:
@@ -225,8 +223,8 @@ class _CountTable:
     adds into directly; a feature's region grows by doubling when its vocabulary outgrows it,
     so the cost per batch is O(rows), not O(vocabulary)."""
 
-    def __init__(self, n_feat: int) -> None:
-        self.capacity = np.full(n_feat, 16, np.int64)
+    def __init__(self, n_feat: int, capacity: np.ndarray | None = None) -> None:
+        self.capacity = np.full(n_feat, 16, np.int64) if capacity is None else capacity
         self.flat = np.zeros((int(self.capacity.sum()), 2), np.int64)
 
     def _offsets(self) -> np.ndarray:
@@ -257,12 +255,7 @@ class _CountTable:
 def count_codes(codes: np.ndarray, y: np.ndarray, cardinalities: Sequence[int] | np.ndarray) -> list[np.ndarray]:
     """Per-feature (code, label) count tables of a code matrix; feature f has codes
     ``0..cardinalities[f]`` (0 = missing)."""
-    from autofeat.ranking.kernels import count_batch
-
-    n_feat = codes.shape[0]
-    sizes = np.asarray(cardinalities, dtype=np.int64) + 1
-    offsets = np.zeros(n_feat + 1, np.int64)
-    np.cumsum(sizes, out=offsets[1:])
-    flat = np.zeros((int(offsets[-1]), 2), np.int64)
-    count_batch(np.ascontiguousarray(codes), y, offsets, flat)
-    return [flat[offsets[f]: offsets[f + 1]] for f in range(n_feat)]
+    cards = [int(c) for c in cardinalities]
+    table = _CountTable(len(cards), capacity=np.asarray(cards, np.int64) + 1)
+    table.add(np.ascontiguousarray(codes), y, cards)
+    return table.result(cards)
