@@ -1,4 +1,4 @@
-"""Progress bars on stderr (tqdm), silent when ``quiet`` or when tqdm is absent."""
+"""Progress bars on stderr (tqdm), drawn only on a terminal and never when ``quiet``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class Progress:
         self._bar = tqdm(
             total=total, unit="B" if scale else " rows", unit_scale=True,
             desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True,
+            disable=None,  # only on a terminal: logs and pipes get no bar residue
         )
         self._done = 0
 

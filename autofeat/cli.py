@@ -27,24 +27,21 @@ def _csv_list(text: str) -> list[str]:
     return [t for t in (s.strip() for s in text.split(",")) if t]
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
+def _int_at_least(low: int):  # type: ignore[no-untyped-def]
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {v}")
+        return v
+
+    return parse
 
 
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
-    return v
+_positive_int = _int_at_least(1)
+_nonneg_int = _int_at_least(0)
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
@@ -58,7 +55,7 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_rank_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--bins", type=_positive_int, default=20, help="quantile bins for numeric columns (default 20)")
+    p.add_argument("--bins", type=_int_at_least(2), default=20, help="quantile bins for numeric columns (default 20)")
     p.add_argument("--sample-rows", type=_positive_int, help="rank on a seeded random sample of N rows")
     p.add_argument("--analysis-rows", type=_positive_int, default=100_000, help="rows sampled for redundancy/pairs/duplicates (default 100,000)")
     p.add_argument("--pairs-top", type=_nonneg_int, default=20, help="pair the best M features for interaction gain (default 20; 0 = off)")
