@@ -11,7 +11,7 @@ import os
 import queue
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -53,6 +53,14 @@ class Source:
         raise NotImplementedError
 
 
+def _rows_done(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[pa.RecordBatch, int]]:
+    """Pair each batch with the number of rows handed out so far (progress in rows)."""
+    done = 0
+    for batch in batches:
+        done += batch.num_rows
+        yield batch, done
+
+
 class _TableSource(Source):
     def __init__(self, table: pa.Table, name: str, batch_rows: int) -> None:
         self.table = table
@@ -63,10 +71,7 @@ class _TableSource(Source):
         self.batch_rows = batch_rows
 
     def batches(self) -> Iterator[tuple[pa.RecordBatch, int]]:
-        done = 0
-        for batch in self.table.to_batches(max_chunksize=self.batch_rows):
-            done += batch.num_rows
-            yield batch, done
+        return _rows_done(self.table.to_batches(max_chunksize=self.batch_rows))
 
 
 class _ParquetSource(Source):
@@ -84,10 +89,7 @@ class _ParquetSource(Source):
         self.batch_rows = batch_rows
 
     def batches(self) -> Iterator[tuple[pa.RecordBatch, int]]:
-        done = 0
-        for batch in self.file.iter_batches(batch_size=self.batch_rows):
-            done += batch.num_rows
-            yield batch, done
+        return _rows_done(self.file.iter_batches(batch_size=self.batch_rows))
 
 
 class _CsvSource(Source):

@@ -41,21 +41,21 @@ def entropy(counts: np.ndarray) -> float:
     return float(-(p * np.log(p)).sum())
 
 
-def _table(counts: np.ndarray) -> np.ndarray:
+def _table(counts: np.ndarray) -> tuple[np.ndarray, int, int] | None:
+    """The table as contiguous int64 with its total and positives; None when the label has
+    one class (then every measure is 0)."""
     t = np.ascontiguousarray(counts, dtype=np.int64)
     if t.ndim != 2 or t.shape[1] != 2:
         raise ValueError(f"expected a (levels, 2) count table, got shape {t.shape}")
-    return t
+    n = int(t.sum())
+    n_pos = int(t[:, 1].sum())
+    return None if n_pos in (0, n) else (t, n, n_pos)
 
 
 def mutual_info(counts: np.ndarray) -> float:
     """Plug-in I(X; Y) in nats from a (levels, 2) table of counts."""
-    t = _table(counts)
-    n = int(t.sum())
-    n_pos = int(t[:, 1].sum())
-    if n == 0 or n_pos in (0, n):
-        return 0.0
-    return float(kernels.mi_binary(t, n, n_pos))
+    checked = _table(counts)
+    return 0.0 if checked is None else float(kernels.mi_binary(*checked))
 
 
 def _grouped_totals(totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -74,11 +74,10 @@ def _grouped_totals(totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def expected_mutual_info(counts: np.ndarray) -> float:
     """E[I(X; Y)] in nats when the labels of the table's rows are randomly permuted."""
-    t = _table(counts)
-    n = int(t.sum())
-    n_pos = int(t[:, 1].sum())
-    if n == 0 or n_pos in (0, n):
+    checked = _table(counts)
+    if checked is None:
         return 0.0
+    t, n, n_pos = checked
     vals, mult = _grouped_totals(t.sum(axis=1))
     return float(kernels.emi_grouped(vals, mult, n, n_pos))
 
