@@ -28,7 +28,9 @@ def _color(flags: tuple[str, ...]) -> str:
 
 def ranking_html(r: Ranking, *, top: int = 40, heat: int = 15) -> str:
     feats = r.features
-    shown = feats[:top]
+    clean = [f for f in feats if not f.flags]
+    shown = clean[:top]
+    weight = float(r.options.get("interaction_weight", 0.5))
     out = [f"<!doctype html><html><head><meta charset='utf-8'><title>autofeat ranking: {escape(r.source)}</title>",
            f"<style>{_CSS}</style></head><body>",
            f"<h1>Feature ranking</h1><p>Source <b>{escape(r.source)}</b>, label <b>{escape(r.label)}</b>: "
@@ -39,15 +41,17 @@ def ranking_html(r: Ranking, *, top: int = 40, heat: int = 15) -> str:
            "(mRMR) on score plus interaction credit; flagged columns (red) come last.</p>"]
     out.append("<h2>Score per feature</h2>")
     out.append(bar_chart([f.name for f in shown], [f.score for f in shown],
-                         title=f"corrected MI, first {len(shown)} in final order",
-                         colors=[_color(f.flags) for f in shown]))
+                         title=f"corrected MI (dark) + interaction credit (light), first {len(shown)} "
+                               "unflagged features in final order",
+                         extra=[weight * max(f.interaction_gain, 0.0) for f in shown]))
+    out.append("<p class='note'>Flagged columns (leaks, ids, constants, duplicates) are listed "
+               "under Quality findings and in the table, not charted: a leak would dwarf every bar.</p>")
     out.append("<h2>Score vs cardinality</h2>")
-    out.append(scatter_log_x([f.cardinality for f in feats], [f.score for f in feats],
-                             [f.name for f in feats], title="corrected score (noise sits at 0)",
-                             xlabel="cardinality (log)", ylabel="score (nats)",
-                             colors=[_color(f.flags) for f in feats]))
+    out.append(scatter_log_x([f.cardinality for f in clean], [f.score for f in clean],
+                             [f.name for f in clean], title="corrected score, unflagged features (noise sits at 0)",
+                             xlabel="cardinality (log)", ylabel="score (nats)"))
     out.append(scatter_log_x([f.cardinality for f in feats], [f.mi for f in feats],
-                             [f.name for f in feats], title="plain MI (inflated by cardinality)",
+                             [f.name for f in feats], title="plain MI, all features, flagged in red (inflated by cardinality)",
                              xlabel="cardinality (log)", ylabel="MI (nats)",
                              colors=[_color(f.flags) for f in feats]))
     if r.pairs:

@@ -11,15 +11,21 @@ _FONT = 'font-family="sans-serif" font-size="11"'
 
 
 def bar_chart(labels: list[str], values: list[float], *, title: str, colors: list[str] | None = None,
-              width: int = 720) -> str:
-    """Horizontal bars, one per label, with the value printed at the bar's end."""
+              extra: list[float] | None = None, extra_color: str = "#9cc3e6", width: int = 720) -> str:
+    """Horizontal bars, one per label, with the value printed at the bar's end; ``extra``
+    (non-negative) is stacked after each positive bar in ``extra_color``."""
     row = 18
+    if extra:
+        values = list(values)
+        tops = [max(v, 0.0) + e for v, e in zip(values, extra)]
+    else:
+        tops = values
     left = min(240, 12 + 7 * max((len(s) for s in labels), default=4))
     height = 30 + row * len(labels)
-    vmax = max([v for v in values if v > 0] + [1e-12])
+    vmax = max([v for v in tops if v > 0] + [1e-12])
     vmin = min([v for v in values if v < 0] + [0.0])
     span = vmax - vmin
-    plot_w = width - left - 90
+    plot_w = width - left - (150 if extra else 90)  # room for the value labels
     zero = left + plot_w * (-vmin / span)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
              f'<text x="4" y="14" {_FONT} font-weight="bold">{escape(title)}</text>']
@@ -30,7 +36,14 @@ def bar_chart(labels: list[str], values: list[float], *, title: str, colors: lis
         color = colors[i] if colors else "#4878a8"
         parts.append(f'<text x="{left - 6}" y="{y + 12}" text-anchor="end" {_FONT}>{escape(lab)}</text>')
         parts.append(f'<rect x="{x0:.1f}" y="{y + 2}" width="{max(w, 0.5):.1f}" height="{row - 5}" fill="{color}"/>')
-        parts.append(f'<text x="{max(x0 + w, zero) + 4:.1f}" y="{y + 12}" {_FONT}>{v:.4g}</text>')
+        end = max(x0 + w, zero)
+        label = f"{v:.4g}"
+        if extra and extra[i] > 0:
+            we = plot_w * extra[i] / span
+            parts.append(f'<rect x="{end:.1f}" y="{y + 2}" width="{we:.1f}" height="{row - 5}" fill="{extra_color}"/>')
+            end += we
+            label += f" + {extra[i]:.3g}"
+        parts.append(f'<text x="{end + 4:.1f}" y="{y + 12}" {_FONT}>{label}</text>')
     parts.append(f'<line x1="{zero:.1f}" y1="22" x2="{zero:.1f}" y2="{height - 4}" stroke="#888"/>')
     parts.append("</svg>")
     return "".join(parts)
