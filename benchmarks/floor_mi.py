@@ -7,7 +7,6 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from numba import njit, prange
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -184,12 +186,8 @@ def _scan_once(
                 continue
             y = parser.parse(batch.column(label))
             codes = np.empty((n_feat, n), np.int32)
-
-            def encode(f: int) -> None:
-                codes[f] = encoders[f].encode(batch.column(features[f]))
-
             # Arrow's hashing and NumPy's gathers release the GIL: columns encode in parallel.
-            list(pool.map(encode, range(n_feat)))
+            list(pool.map(partial(_encode_column, codes, batch, encoders, features), range(n_feat)))
             if not sample_rows:
                 table.add(codes, y, [e.cardinality for e in encoders])
             reservoir.add(codes, y)
@@ -216,6 +214,10 @@ def _scan_once(
         counts=counts, n_rows=total, n_pos=n_pos, sample=sample, sample_y=sample_y,
         rows_read=n_rows,
     )
+
+
+def _encode_column(codes: np.ndarray, batch: Any, encoders: Sequence[Any], features: list[str], f: int) -> None:
+    codes[f] = encoders[f].encode(batch.column(features[f]))
 
 
 class _CountTable:
