@@ -1,0 +1,1 @@
+"""Stage 2: search over the pruned space (Optuna studies; differentiable gates to come)."""

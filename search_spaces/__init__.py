@@ -1,0 +1,1 @@
+"""Built-in search spaces (TOML), installed as ``autofeat.search_spaces``."""
