@@ -23,7 +23,7 @@ A parameter is a fixed value, ``{low, high}`` (ints if both are ints; ``log = tr
 log scale; ``step`` optional) or ``{choices = [...]}``.
 
 Example:
-    >>> from autofeat.search.spaces import load_space
+    >>> from autofeat.searching.spaces import load_space
     >>> space = load_space(["feature_subset", "lightgbm"])
     >>> sorted(space.sections)
     ['feature_subset', 'lightgbm']

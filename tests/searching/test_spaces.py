@@ -7,7 +7,7 @@ import optuna
 import pytest
 
 from autofeat.errors import OptionError
-from autofeat.search.spaces import builtin_spaces, load_space
+from autofeat.searching.spaces import builtin_spaces, load_space
 
 
 def test_every_builtin_space_loads():

@@ -1,0 +1,83 @@
+"""Encoded, split data for the search stage: the chosen columns of every row (or of a seeded
+sample), with a deterministic train / valid / test split."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from autofeat.encode.scan import scan
+from autofeat.errors import DataError, OptionError
+from autofeat.io.sources import open_source
+
+__all__ = ["SplitData", "load_for_search"]
+
+
+@dataclass
+class SplitData:
+    """Codes (rows x features, int32; 0 = missing), labels and split indices.
+
+    The encoders' vocabularies are fitted on all rows read; the split is by a seeded
+    permutation of rows. Model and method choices are made on ``valid``; ``test`` is only
+    scored at the end.
+    """
+
+    names: list[str]
+    kinds: list[str]
+    cardinalities: list[int]
+    codes: np.ndarray
+    y: np.ndarray
+    train: np.ndarray
+    valid: np.ndarray
+    test: np.ndarray
+
+    def columns(self, names: Sequence[str]) -> list[int]:
+        index = {n: i for i, n in enumerate(self.names)}
+        return [index[n] for n in names]
+
+
+def load_for_search(
+    data: Any,
+    label: str,
+    features: Sequence[str],
+    *,
+    header: bool = True,
+    delimiter: str | None = None,
+    sample_rows: int | None = None,
+    bins: int = 20,
+    seed: int = 0,
+    valid_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    quiet: bool = True,
+) -> SplitData:
+    """Read ``features`` and ``label`` of ``data`` into memory and split the rows."""
+    if not 0 < valid_fraction < 1 or not 0 < test_fraction < 1 or valid_fraction + test_fraction >= 1:
+        raise OptionError("valid and test fractions must be in (0, 1) and leave rows for training")
+    source = open_source(data, header=header, delimiter=delimiter)
+    missing = [f for f in features if f not in source.names]
+    if missing:
+        raise DataError(f"{source.name}: column {missing[0]!r} from the ranking is not in the data")
+    ignore = [n for n in source.names if n not in set(features) and n != str(label)]
+    # The scan's row sample holds every row when its cap is above the row count.
+    sc = scan(source, label, ignore=ignore, bins=bins, sample_rows=sample_rows,
+              analysis_rows=sample_rows or (1 << 62), seed=seed, quiet=quiet)
+    order = [sc.names.index(f) for f in features]
+    codes = np.ascontiguousarray(sc.sample[order].T)
+    y = sc.sample_y
+    n = y.size
+    perm = np.random.default_rng([seed, 21]).permutation(n)
+    n_test = max(1, int(round(n * test_fraction)))
+    n_valid = max(1, int(round(n * valid_fraction)))
+    test, valid, train = perm[:n_test], perm[n_test:n_test + n_valid], perm[n_test + n_valid:]
+    for part, idx in (("train", train), ("valid", valid)):
+        if idx.size == 0 or y[idx].min() == y[idx].max():
+            raise DataError(f"{source.name}: the {part} split has one class only ({idx.size} rows); "
+                            "use more rows or other split fractions")
+    return SplitData(
+        names=list(features), kinds=[sc.kinds[i] for i in order],
+        cardinalities=[sc.encoders[i].cardinality for i in order],
+        codes=codes, y=y, train=np.sort(train), valid=np.sort(valid), test=np.sort(test),
+    )

@@ -1,0 +1,1 @@
+"""Evaluators: train a model on a candidate configuration, return its validation AUC."""

@@ -1,0 +1,265 @@
+"""Optuna studies over feature subsets and LightGBM hyperparameters.
+
+Every worker runs the same loop against one storage: ask a trial, train, tell. The budget is
+global and exact: a trial whose number comes after ``n_trials`` non-failed trials is told
+FAIL (marked ``autofeat:over_budget``) without training, so however many workers share the
+study, exactly ``n_trials`` trials finish. A study re-opened with the same name and storage
+continues where it stopped; finished trials are never re-run.
+
+Example:
+    >>> import autofeat
+    >>> from autofeat.datasets import make_ctr
+    >>> from autofeat.searching.optuna_search import OptunaSearchOptions, optuna_search
+    >>> table, truth = make_ctr(20_000, seed=0)
+    >>> ranking = autofeat.rank(table, label="click")
+    >>> res = optuna_search(table, "click", ranking, "/tmp/af-doc-search",
+    ...                     OptunaSearchOptions(n_trials=3, study_name="doc", fresh=True))
+    >>> res.method, res.extra["n_trials"]
+    ('optuna', 3)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from autofeat.errors import OptionError
+from autofeat.ranking.result import Ranking
+from autofeat.searching.data import SplitData, load_for_search
+from autofeat.searching.evaluators.lightgbm_eval import fit_lightgbm
+from autofeat.searching.result import SearchResult
+from autofeat.searching.spaces import SearchSpace, load_space
+from autofeat.searching.storage import WORKER_ATTR, open_storage, recover_dead_local_trials, worker_id
+
+__all__ = ["OptunaSearchOptions", "optuna_search", "run_worker"]
+
+OVER_BUDGET = "autofeat:over_budget"
+
+
+@dataclass(frozen=True)
+class OptunaSearchOptions:
+    """Options of an Optuna search (CLI flags have the same names with dashes).
+
+    Attributes:
+        space: search-space names or .toml paths (see :mod:`autofeat.searching.spaces`).
+        n_trials: global budget of finished trials over all workers.
+        timeout: seconds this worker may spend (None: no limit).
+        storage: storage URL (None: journal file in the output folder).
+        study_name: study to create or continue.
+        second_objective: also minimize the number of features (NSGA-II, Pareto front).
+        max_features: candidates taken from the ranking (clean features, in order).
+        fresh: delete an existing default journal in the output folder first.
+    """
+
+    space: tuple[str, ...] = ("feature_subset", "lightgbm")
+    n_trials: int = 30
+    timeout: float | None = None
+    storage: str | None = None
+    study_name: str = "autofeat"
+    second_objective: Literal["n_features"] | None = None
+    max_features: int = 40
+    seed: int = 0
+    valid_fraction: float = 0.1
+    test_fraction: float = 0.1
+    sample_rows: int | None = None
+    n_jobs: int | None = None
+    spaces_dir: str | None = None
+    fresh: bool = False
+
+    def check(self) -> None:
+        if self.n_trials < 1:
+            raise OptionError(f"--trials must be >= 1, got {self.n_trials}")
+        if self.max_features < 1:
+            raise OptionError(f"--max-features must be >= 1, got {self.max_features}")
+        if self.second_objective not in (None, "n_features"):
+            raise OptionError(f"--second-objective: unknown {self.second_objective!r} (known: n_features)")
+
+
+def _select(trial: Any, space: SearchSpace, candidates: Sequence[str]) -> list[str]:
+    top = space.get("feature_subset", "top_k", default=len(candidates)).suggest(trial)
+    top = max(1, min(int(top), len(candidates)))
+    flags_for = min(int(space.get("feature_subset", "include_flags_for", default=0).fixed or 0), top)
+    chosen = [f for i, f in enumerate(candidates[:top])
+              if i >= flags_for or trial.suggest_categorical(f"use:{f}", [True, False])]
+    return chosen or [candidates[0]]
+
+
+def _rounds(space: SearchSpace) -> tuple[int, int]:
+    """(num_boost_round, early_stopping_rounds): fixed values of the lightgbm section."""
+    return (int(space.get("lightgbm", "num_boost_round", default=300).fixed),
+            int(space.get("lightgbm", "early_stopping_rounds", default=30).fixed))
+
+
+def _lgb_params(trial: Any, space: SearchSpace) -> dict[str, Any]:
+    return {key: p.suggest(trial, prefix="lgb:") for key, p in space.sections.get("lightgbm", {}).items()
+            if key not in ("num_boost_round", "early_stopping_rounds")}
+
+
+def _objective(split: SplitData, space: SearchSpace, candidates: Sequence[str],
+               options: OptunaSearchOptions) -> Any:
+    multi = options.second_objective is not None
+
+    def objective(trial: Any) -> Any:
+        features = _select(trial, space, candidates)
+        params = _lgb_params(trial, space)
+        rounds, stop = _rounds(space)
+        trial.set_user_attr("features", features)
+        fit = fit_lightgbm(split, features, params, num_boost_round=rounds, early_stopping_rounds=stop,
+                           seed=options.seed, n_jobs=options.n_jobs, trial=None if multi else trial)
+        trial.set_user_attr("best_iteration", fit.best_iteration)
+        return (fit.valid_auc, len(features)) if multi else fit.valid_auc
+
+    return objective
+
+
+def _study(storage: Any, options: OptunaSearchOptions) -> Any:
+    import optuna
+
+    directions = ["maximize", "minimize"] if options.second_objective else ["maximize"]
+    sampler = (optuna.samplers.NSGAIISampler(seed=options.seed) if options.second_objective
+               else optuna.samplers.TPESampler(seed=options.seed, n_startup_trials=8))
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=20)
+    try:
+        return optuna.create_study(study_name=options.study_name, storage=storage, directions=directions,
+                                   sampler=sampler, pruner=pruner, load_if_exists=True)
+    except ValueError as exc:
+        raise OptionError(f"--study {options.study_name}: {' '.join(str(exc).split())}") from None
+
+
+def _check_directions(study: Any, options: OptunaSearchOptions) -> None:
+    import optuna
+
+    want = [optuna.study.StudyDirection.MAXIMIZE]
+    if options.second_objective:
+        want.append(optuna.study.StudyDirection.MINIMIZE)
+    if list(study.directions) != want:
+        have = ", ".join(d.name.lower() for d in study.directions)
+        raise OptionError(f"--study {options.study_name}: the stored study has directions [{have}]; "
+                          "use another --study name or the same --second-objective")
+
+
+def run_worker(study: Any, objective: Any, n_trials: int, timeout: float | None) -> int:
+    """Ask/tell until the study holds ``n_trials`` finished trials (or ``timeout``); returns
+    the number of trials this worker ran."""
+    import optuna
+    from optuna.trial import TrialState
+
+    start = time.monotonic()
+    ran = 0
+    alive = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
+    while timeout is None or time.monotonic() - start < timeout:
+        trials = study.get_trials(deepcopy=False)
+        if sum(t.state in alive for t in trials) >= n_trials:
+            break
+        trial = study.ask()
+        trial.set_user_attr(WORKER_ATTR, worker_id())
+        ahead = sum(1 for t in study.get_trials(deepcopy=False)
+                    if t.number < trial.number and t.state in alive)
+        if ahead >= n_trials:
+            study.tell(trial, state=TrialState.FAIL)
+            study._storage.set_trial_system_attr(trial._trial_id, OVER_BUDGET, True)
+            break
+        try:
+            value = objective(trial)
+        except optuna.TrialPruned:
+            study.tell(trial, state=TrialState.PRUNED)
+        except Exception:
+            study.tell(trial, state=TrialState.FAIL)
+            raise
+        else:
+            study.tell(trial, value)
+        ran += 1
+    return ran
+
+
+def optuna_search(
+    data: Any,
+    label: str,
+    ranking: Ranking,
+    out_dir: str | Path,
+    options: OptunaSearchOptions | None = None,
+    *,
+    header: bool = True,
+    delimiter: str | None = None,
+    quiet: bool = True,
+) -> SearchResult:
+    """Run (or continue) a study over the ranking's best features and write ``result.json``."""
+    import optuna
+    from optuna.trial import TrialState
+
+    options = options or OptunaSearchOptions()
+    options.check()
+    out = Path(out_dir)
+    space = load_space(options.space, spaces_dir=options.spaces_dir)
+    if not space.has("lightgbm") and not space.has("feature_subset"):
+        raise OptionError("--space: the optuna method with LightGBM needs a feature_subset and/or "
+                          "lightgbm section (embedding_dims and interactions need a torch backbone)")
+    candidates = ranking.top(options.max_features)
+    if not candidates:
+        raise OptionError("the ranking has no clean feature to search over")
+    split = load_for_search(data, label, candidates, header=header, delimiter=delimiter,
+                            sample_rows=options.sample_rows, seed=options.seed,
+                            valid_fraction=options.valid_fraction, test_fraction=options.test_fraction,
+                            quiet=quiet)
+    if options.fresh and options.storage is None and (out / "study.journal").exists():
+        (out / "study.journal").unlink()
+    if not quiet:
+        optuna.logging.set_verbosity(optuna.logging.INFO)
+    else:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = open_storage(options.storage, out)
+    study = _study(storage, options)
+    _check_directions(study, options)
+    recover_dead_local_trials(study)
+    t0 = time.perf_counter()
+    ran = run_worker(study, _objective(split, space, candidates, options), options.n_trials, options.timeout)
+    seconds = time.perf_counter() - t0
+    result = _result(study, split, space, candidates, options, ran, seconds)
+    result.save(out)
+    return result
+
+
+def _result(study: Any, split: SplitData, space: SearchSpace, candidates: Sequence[str],
+            options: OptunaSearchOptions, ran: int, seconds: float) -> SearchResult:
+    from optuna.trial import TrialState
+
+    done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
+    if not done:
+        raise OptionError(f"study {options.study_name!r} has no finished trial yet")
+    if options.second_objective:
+        pareto = sorted(study.best_trials, key=lambda t: (-t.values[0], t.values[1]))
+        best = pareto[0]
+    else:
+        pareto = []
+        best = study.best_trial
+    features = list(best.user_attrs["features"])
+    params = {k[4:]: v for k, v in best.params.items() if k.startswith("lgb:")}
+    rounds, stop = _rounds(space)
+    fit = fit_lightgbm(split, features, params, num_boost_round=rounds, early_stopping_rounds=stop,
+                       seed=options.seed, n_jobs=options.n_jobs)
+    test = fit.scores(split, split.test, features)
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    metrics = {
+        "valid_auc": float(best.values[0]), "test_auc": test["auc"], "test_logloss": test["logloss"],
+        "n_features": len(features), "candidates": len(candidates),
+        "search_seconds_this_worker": round(seconds, 3),
+    }
+    return SearchResult(
+        method="optuna", features=features, metrics=metrics,
+        extra={
+            "best_trial": {"number": best.number, "params": best.params, "values": list(best.values)},
+            "n_trials": sum(s == TrialState.COMPLETE for s in states),
+            "n_pruned": sum(s == TrialState.PRUNED for s in states),
+            "trials_run_by_this_worker": ran,
+            "study": options.study_name,
+            "pareto": [{"number": t.number, "valid_auc": t.values[0], "n_features": int(t.values[1]),
+                        "features": t.user_attrs.get("features")} for t in pareto],
+            "history": [{"number": t.number, "value": t.values[0] if t.values else None,
+                         "state": t.state.name.lower()} for t in study.get_trials(deepcopy=False)
+                        if not t.system_attrs.get("autofeat:over_budget")],
+            "options": {k: v for k, v in asdict(options).items() if k != "storage"},
+        },
+    )

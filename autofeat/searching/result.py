@@ -1,0 +1,70 @@
+"""The search stage's result, shared by every method: ``result.json``.
+
+    {"method": str, "features": [str, ...],
+     "kept_values": {field: int, ...},            # value-gate methods only
+     "embedding_dims": {field: int, ...},
+     "interactions": {"a|b": "memorize"|"factorize"|"naive", ...},
+     "metrics": {"valid_auc", "test_auc", "test_logloss", ...},
+     ...method-specific fields (optuna: best_trial, n_trials, pareto)}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SearchResult"]
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+@dataclass
+class SearchResult:
+    method: str
+    features: list[str]
+    metrics: dict[str, float]
+    embedding_dims: dict[str, int] = field(default_factory=dict)
+    interactions: dict[str, str] = field(default_factory=dict)
+    kept_values: dict[str, int] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        extra = d.pop("extra")
+        if d["kept_values"] is None:
+            d.pop("kept_values")
+        d.update(extra)
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(_clean(self.to_dict()), indent=1, allow_nan=False)
+
+    def save(self, out_dir: str | Path, *, html: str | None = None) -> list[Path]:
+        """Write ``result.json`` (and ``report.html`` when given), each atomically."""
+        from autofeat.report.atomic import write_text_atomic
+
+        out = Path(out_dir)
+        written = [out / "result.json"]
+        write_text_atomic(written[0], self.to_json())
+        if html is not None:
+            write_text_atomic(out / "report.html", html)
+            written.append(out / "report.html")
+        return written
+
+    @classmethod
+    def load(cls, path: str | Path) -> SearchResult:
+        path = Path(path)
+        d = json.loads((path / "result.json" if path.is_dir() else path).read_text())
+        known = {"method", "features", "metrics", "embedding_dims", "interactions", "kept_values"}
+        return cls(**{k: d[k] for k in known if k in d}, extra={k: v for k, v in d.items() if k not in known})

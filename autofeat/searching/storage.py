@@ -1,0 +1,93 @@
+"""Optuna storages by URL, and recovery of trials whose worker died.
+
+- no URL: a journal file ``study.journal`` in the output folder (one machine, many processes);
+- ``journal:PATH``: a journal file elsewhere (e.g. on a shared file system);
+- ``sqlite:///PATH``, ``postgresql://...``, ``mysql://...``: Optuna's RDB storage with a
+  heartbeat: a worker that stops beating has its trial failed and retried by another.
+
+Journal files have no heartbeat, so each trial records ``host:pid`` of its worker; on start,
+a RUNNING trial of a process that no longer exists on this host is failed and its parameters
+are queued again (what Optuna's ``RetryFailedTrialCallback`` does for RDB storages).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from autofeat.errors import OptionError
+
+__all__ = ["open_storage", "recover_dead_local_trials", "WORKER_ATTR", "worker_id"]
+
+WORKER_ATTR = "autofeat:worker"
+RETRY_ATTR = "autofeat:retry_of"
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def open_storage(url: str | None, out_dir: Path) -> Any:
+    """An Optuna storage for ``url`` (see the module docstring); errors name the URL."""
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    if url is None or url.startswith("journal:"):
+        path = out_dir / "study.journal" if url is None else Path(url[len("journal:"):])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(str(path)))
+    if "://" not in url:
+        raise OptionError(f"--storage {url!r}: expected journal:PATH, sqlite:///PATH or postgresql://...")
+    try:
+        return optuna.storages.RDBStorage(
+            url, heartbeat_interval=10, grace_period=30,
+            failed_trial_callback=optuna.storages.RetryFailedTrialCallback(max_retry=2),
+            engine_kwargs={"pool_pre_ping": True},
+        )
+    except ImportError as exc:
+        raise OptionError(f"--storage {_safe(url)}: driver missing ({exc}); e.g. pip install psycopg2-binary") from None
+    except Exception as exc:  # SQLAlchemy's OperationalError and friends: unreachable, bad auth
+        msg = " ".join(str(exc).split())[:160]
+        raise OptionError(f"--storage {_safe(url)}: cannot connect ({type(exc).__name__}: {msg})") from None
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':')[0]}:***@{host}"
+    return url
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_dead_local_trials(study: Any) -> int:
+    """Fail RUNNING trials whose worker process on this host is gone, and enqueue their
+    parameters again; returns how many were recovered."""
+    from optuna.trial import TrialState
+
+    host = socket.gethostname()
+    recovered = 0
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        owner = t.system_attrs.get(WORKER_ATTR) or t.user_attrs.get(WORKER_ATTR)
+        if not owner or ":" not in owner:
+            continue
+        h, pid = owner.rsplit(":", 1)
+        if h != host or _alive(int(pid)):
+            continue
+        study._storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
+        study.enqueue_trial(t.params, user_attrs={RETRY_ATTR: t.number}, skip_if_exists=False)
+        recovered += 1
+    return recovered
