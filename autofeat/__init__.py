@@ -27,13 +27,17 @@ __all__ = [
     "OptionError",
     "RankOptions",
     "Ranking",
+    "SearchResult",
     "rank",
+    "search",
     "__version__",
 ]
 
 if TYPE_CHECKING:
     from autofeat.ranking.api import RankOptions, rank
     from autofeat.ranking.result import Ranking
+    from autofeat.searching.api import search
+    from autofeat.searching.result import SearchResult
     from autofeat.selector import AutoFeatSelector
 
 _LAZY = {
@@ -41,6 +45,8 @@ _LAZY = {
     "RankOptions": ("autofeat.ranking.api", "RankOptions"),
     "Ranking": ("autofeat.ranking.result", "Ranking"),
     "AutoFeatSelector": ("autofeat.selector", "AutoFeatSelector"),  # needs scikit-learn
+    "search": ("autofeat.searching.api", "search"),
+    "SearchResult": ("autofeat.searching.result", "SearchResult"),
 }
 
 

@@ -91,6 +91,25 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-header", action="store_true")
     g.add_argument("--seed", type=int, default=0)
 
+    s = sub.add_parser("search", help="search feature subsets and model settings over the ranking's best features")
+    _add_data_args(s)
+    s.add_argument("--method", choices=["optuna"], default="optuna", help="search method (default optuna)")
+    s.add_argument("--space", type=_csv_list, default=["feature_subset", "lightgbm"],
+                   help="comma-separated search spaces: built-in names or .toml paths (default feature_subset,lightgbm)")
+    s.add_argument("--spaces-dir", help="folder with more space files")
+    s.add_argument("--trials", type=_positive_int, default=30, help="global budget of finished trials (default 30)")
+    s.add_argument("--timeout", type=float, help="seconds this worker may spend")
+    s.add_argument("--storage", help="journal:PATH, sqlite:///PATH or postgresql://... (default: a journal in --out)")
+    s.add_argument("--study", default="autofeat", help="study name to create or continue (default autofeat)")
+    s.add_argument("--second-objective", choices=["n_features"], help="also minimize the number of features (Pareto front)")
+    s.add_argument("--ranking", help="ranking.json (or its folder) from autofeat rank; ranked here if omitted")
+    s.add_argument("--max-features", type=_positive_int, default=40, help="candidates taken from the ranking (default 40)")
+    s.add_argument("--sample-rows", type=_positive_int, help="search on a seeded sample of N rows")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--n-jobs", type=_positive_int)
+    s.add_argument("--out", required=True, help="output folder (result.json, study journal)")
+    s.add_argument("--quiet", action="store_true")
+
     d = sub.add_parser("demo", help="generate data, rank it and write the report (no data needed)")
     d.add_argument("--out", default="autofeat-demo", help="output folder (default autofeat-demo)")
     d.add_argument("--rows", type=_positive_int, default=200_000)
@@ -156,6 +175,36 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_search(args: argparse.Namespace) -> int:
+    from autofeat.searching.api import search
+    from autofeat.searching.spaces import load_space
+
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise AutofeatError(f"--out {args.out}: exists and is not a folder")
+    load_space(args.space, spaces_dir=args.spaces_dir)  # fail on a bad space before any work
+    ranking = args.ranking
+    if ranking is None:
+        from autofeat.ranking.api import rank
+
+        ranking = rank(args.data, args.label, header=not args.no_header, delimiter=args.delimiter,
+                       ignore=args.ignore, numeric=args.numeric, categorical=args.categorical,
+                       quiet=args.quiet, seed=args.seed)
+    result = search(
+        args.data, args.label, method=args.method, ranking=ranking, out=args.out,
+        header=not args.no_header, delimiter=args.delimiter, quiet=args.quiet,
+        space=tuple(args.space), spaces_dir=args.spaces_dir, n_trials=args.trials, timeout=args.timeout,
+        storage=args.storage, study_name=args.study, second_objective=args.second_objective,
+        max_features=args.max_features, sample_rows=args.sample_rows, seed=args.seed, n_jobs=args.n_jobs,
+    )
+    m = result.metrics
+    print(f"{result.extra['n_trials']} finished trials ({result.extra['n_pruned']} pruned); best trial "
+          f"#{result.extra['best_trial']['number']}: valid AUC {m['valid_auc']:.4f}, test AUC {m['test_auc']:.4f}, "
+          f"{len(result.features)} features")
+    print("features: " + ", ".join(result.features))
+    print(f"wrote {Path(args.out) / 'result.json'}")
+    return 0
+
+
 def _cmd_generate(args: argparse.Namespace) -> int:
     from autofeat.datasets import CTRSpec, write_ctr_csv
     from autofeat.report.atomic import write_text_atomic
@@ -217,7 +266,7 @@ def cli_reference() -> str:
             os.environ["COLUMNS"] = old
 
 
-_COMMANDS = {"rank": _cmd_rank, "generate": _cmd_generate, "demo": _cmd_demo}
+_COMMANDS = {"rank": _cmd_rank, "search": _cmd_search, "generate": _cmd_generate, "demo": _cmd_demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

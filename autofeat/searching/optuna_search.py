@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -115,12 +116,19 @@ def _objective(split: SplitData, space: SearchSpace, candidates: Sequence[str],
     return objective
 
 
+def _sampler(options: OptunaSearchOptions, seed: int) -> Any:
+    import optuna
+
+    if options.second_objective:
+        return optuna.samplers.NSGAIISampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=8)
+
+
 def _study(storage: Any, options: OptunaSearchOptions) -> Any:
     import optuna
 
     directions = ["maximize", "minimize"] if options.second_objective else ["maximize"]
-    sampler = (optuna.samplers.NSGAIISampler(seed=options.seed) if options.second_objective
-               else optuna.samplers.TPESampler(seed=options.seed, n_startup_trials=8))
+    sampler = _sampler(options, options.seed)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=20)
     try:
         return optuna.create_study(study_name=options.study_name, storage=storage, directions=directions,
@@ -141,9 +149,11 @@ def _check_directions(study: Any, options: OptunaSearchOptions) -> None:
                           "use another --study name or the same --second-objective")
 
 
-def run_worker(study: Any, objective: Any, n_trials: int, timeout: float | None) -> int:
+def run_worker(study: Any, objective: Any, n_trials: int, timeout: float | None,
+               reseed: Any = None) -> int:
     """Ask/tell until the study holds ``n_trials`` finished trials (or ``timeout``); returns
-    the number of trials this worker ran."""
+    the number of trials this worker ran. ``reseed(n)`` gives the sampler for the next ask
+    when the study already holds ``n`` trials."""
     import optuna
     from optuna.trial import TrialState
 
@@ -154,6 +164,8 @@ def run_worker(study: Any, objective: Any, n_trials: int, timeout: float | None)
         trials = study.get_trials(deepcopy=False)
         if sum(t.state in alive for t in trials) >= n_trials:
             break
+        if reseed is not None:
+            study.sampler = reseed(len(trials))
         trial = study.ask()
         trial.set_user_attr(WORKER_ATTR, worker_id())
         ahead = sum(1 for t in study.get_trials(deepcopy=False)
@@ -214,8 +226,17 @@ def optuna_search(
     study = _study(storage, options)
     _check_directions(study, options)
     recover_dead_local_trials(study)
+    # A sampler seeded only once would replay the same proposals after a resume. Seeding it
+    # from the study's size keeps one worker deterministic without repeating finished trials;
+    # workers on a shared storage also mix in their process id so they do not propose alike.
+    salt = os.getpid() if options.storage is not None else 0
+
+    def reseed(n: int) -> Any:
+        return _sampler(options, (options.seed * 1_000_003 + n * 7_919 + salt) % (2**32))
+
     t0 = time.perf_counter()
-    ran = run_worker(study, _objective(split, space, candidates, options), options.n_trials, options.timeout)
+    ran = run_worker(study, _objective(split, space, candidates, options), options.n_trials,
+                     options.timeout, reseed)
     seconds = time.perf_counter() - t0
     result = _result(study, split, space, candidates, options, ran, seconds)
     result.save(out)

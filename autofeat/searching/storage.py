@@ -48,7 +48,7 @@ def open_storage(url: str | None, out_dir: Path) -> Any:
             engine_kwargs={"pool_pre_ping": True},
         )
     except ImportError as exc:
-        raise OptionError(f"--storage {_safe(url)}: driver missing ({exc}); e.g. pip install psycopg2-binary") from None
+        raise OptionError(f"--storage {_safe(url)}: driver missing ({exc}); e.g. pip install 'psycopg[binary]'") from None
     except Exception as exc:  # SQLAlchemy's OperationalError and friends: unreachable, bad auth
         msg = " ".join(str(exc).split())[:160]
         raise OptionError(f"--storage {_safe(url)}: cannot connect ({type(exc).__name__}: {msg})") from None
