@@ -16,6 +16,8 @@ import autofeat  # noqa: E402
 from autofeat.datasets import CTRSpec, make_ctr, write_ctr_csv  # noqa: E402
 from autofeat.ranking.quality import QualityThresholds  # noqa: E402
 from autofeat.ranking.result import FeatureScore, PairResult  # noqa: E402
+from autofeat.searching.optuna_search import OptunaSearchOptions  # noqa: E402
+from autofeat.searching.spaces import load_space  # noqa: E402
 
 ITEMS = [
     ("autofeat.rank", autofeat.rank),
@@ -25,6 +27,10 @@ ITEMS = [
     ("autofeat.ranking.result.PairResult", PairResult),
     ("autofeat.ranking.quality.QualityThresholds", QualityThresholds),
     ("autofeat.AutoFeatSelector", autofeat.AutoFeatSelector),
+    ("autofeat.search", autofeat.search),
+    ("autofeat.SearchResult", autofeat.SearchResult),
+    ("autofeat.searching.optuna_search.OptunaSearchOptions", OptunaSearchOptions),
+    ("autofeat.searching.spaces.load_space", load_space),
     ("autofeat.datasets.make_ctr", make_ctr),
     ("autofeat.datasets.write_ctr_csv", write_ctr_csv),
     ("autofeat.datasets.CTRSpec", CTRSpec),

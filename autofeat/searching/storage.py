@@ -7,13 +7,14 @@
 
 Journal files have no heartbeat, so each trial records ``host:pid`` of its worker; on start,
 a RUNNING trial of a process that no longer exists on this host is failed and its parameters
-are queued again (what Optuna's ``RetryFailedTrialCallback`` does for RDB storages).
+are queued again (what Optuna's ``RetryHeartbeatStaleTrialCallback`` does for RDB storages).
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +43,13 @@ def open_storage(url: str | None, out_dir: Path) -> Any:
     if "://" not in url:
         raise OptionError(f"--storage {url!r}: expected journal:PATH, sqlite:///PATH or postgresql://...")
     try:
-        return optuna.storages.RDBStorage(
-            url, heartbeat_interval=10, grace_period=30,
-            failed_trial_callback=optuna.storages.RetryFailedTrialCallback(max_retry=2),
-            engine_kwargs={"pool_pre_ping": True},
-        )
+        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna; we rely on them
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                url, heartbeat_interval=10, grace_period=30,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=2),
+                engine_kwargs={"pool_pre_ping": True},
+            )
     except ImportError as exc:
         raise OptionError(f"--storage {_safe(url)}: driver missing ({exc}); e.g. pip install 'psycopg[binary]'") from None
     except Exception as exc:  # SQLAlchemy's OperationalError and friends: unreachable, bad auth
