@@ -149,6 +149,17 @@ def _check_directions(study: Any, options: OptunaSearchOptions) -> None:
                           "use another --study name or the same --second-objective")
 
 
+def _check_candidates(study: Any, candidates: Sequence[str], options: OptunaSearchOptions) -> None:
+    """A study searches one candidate list; continuing it with another would mix trials over
+    different features."""
+    stored = study.user_attrs.get("autofeat:candidates")
+    if stored is None:
+        study.set_user_attr("autofeat:candidates", list(candidates))
+    elif list(stored) != list(candidates):
+        raise OptionError(f"--study {options.study_name}: the stored study searched other candidate "
+                          "features (another ranking or --max-features); use another --study name or --out")
+
+
 def run_worker(study: Any, objective: Any, n_trials: int, timeout: float | None,
                reseed: Any = None) -> int:
     """Ask/tell until the study holds ``n_trials`` finished trials (or ``timeout``); returns
@@ -200,7 +211,6 @@ def optuna_search(
 ) -> SearchResult:
     """Run (or continue) a study over the ranking's best features and write ``result.json``."""
     import optuna
-    from optuna.trial import TrialState
 
     options = options or OptunaSearchOptions()
     options.check()
@@ -225,6 +235,7 @@ def optuna_search(
     storage = open_storage(options.storage, out)
     study = _study(storage, options)
     _check_directions(study, options)
+    _check_candidates(study, candidates, options)
     recover_dead_local_trials(study)
     # A sampler seeded only once would replay the same proposals after a resume. Seeding it
     # from the study's size keeps one worker deterministic without repeating finished trials;

@@ -145,3 +145,11 @@ def test_study_with_other_directions_is_refused(data_csv, tmp_path, capsys):
     capsys.readouterr()
     assert main(base) == 2
     assert "directions" in capsys.readouterr().err
+
+
+def test_study_with_other_candidates_is_refused(data_csv, tmp_path, capsys):
+    base = ["search", str(data_csv), "--label", "click", "--trials", "1", "--out", str(tmp_path), "--quiet"]
+    assert main(base + ["--max-features", "5"]) == 0
+    capsys.readouterr()
+    assert main(base + ["--max-features", "3"]) == 2
+    assert "other candidate features" in capsys.readouterr().err

@@ -1,0 +1,273 @@
+"""``autofeat run JOB.toml``: rank -> prune -> search(es) -> summary, resumable.
+
+A job file (paths relative to the file)::
+
+    [data]
+    path = "clicks.csv"          # required
+    label = "click"              # required
+    header = true                # optional: delimiter, ignore, numeric, categorical
+
+    [rank]                       # optional: any RankOptions field
+    pairs_top = 20
+
+    [prune]
+    top_k = 30                   # search candidates: the ranking's best clean features
+
+    [[search]]                   # zero or more
+    name = "lgb"                 # required, unique
+    method = "optuna"
+    space = ["feature_subset", "lightgbm"]
+    trials = 30                  # optional: timeout, storage, study, seed, second_objective, sample_rows
+
+    [output]
+    dir = "out"                  # required
+
+Every step records in ``OUT/manifest.json`` the hash of its inputs (the data file's size,
+modification time and first and last MiB, the step's options, the hashes of the steps it
+reads). A re-run skips a step whose hash matches and whose outputs exist, so after a crash it
+continues where it stopped (an unfinished Optuna study continues from its storage), and a
+re-run with nothing changed does nothing. ``OUT/.lock`` (an OS file lock, released when the
+process ends, however it ends) stops two runs writing one folder.
+
+Exit codes: 0 done; 2 a bad job file or bad data; 75 another run holds the lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autofeat.errors import AutofeatError, OptionError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["Job", "load_job", "run_job", "LockedError", "EXIT_LOCKED"]
+
+EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
+_SECTIONS = {
+    "data": {"path", "label", "header", "delimiter", "ignore", "numeric", "categorical"},
+    "rank": None,  # validated against RankOptions
+    "prune": {"top_k"},
+    "search": {"name", "method", "space", "trials", "timeout", "storage", "study", "seed",
+               "second_objective", "sample_rows", "max_features", "n_jobs"},
+    "output": {"dir"},
+}
+
+
+class LockedError(AutofeatError):
+    """Another run holds the output folder's lock."""
+
+
+@dataclass
+class Job:
+    path: Path
+    data: dict[str, Any]
+    rank: dict[str, Any]
+    top_k: int
+    searches: list[dict[str, Any]]
+    out: Path
+    raw: dict[str, Any] = field(repr=False, default_factory=dict)
+
+
+def load_job(path: str | Path) -> Job:
+    """Read and validate a job file; errors name the file and the key."""
+    from autofeat.ranking.api import RankOptions
+
+    path = Path(path)
+    if not path.is_file():
+        raise OptionError(f"{path}: no such job file")
+    try:
+        doc = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise OptionError(f"{path}: not valid TOML ({exc})") from None
+    for section, body in doc.items():
+        if section not in _SECTIONS:
+            raise OptionError(f"{path}: unknown section [{section}] (known: {', '.join(_SECTIONS)})")
+        bodies = body if isinstance(body, list) else [body]
+        allowed = _SECTIONS[section] if section != "rank" else set(RankOptions.__dataclass_fields__) - {"quality"}
+        for b in bodies:
+            unknown = set(b) - allowed
+            if unknown:
+                raise OptionError(f"{path}: unknown key(s) in [{section}]: {', '.join(sorted(unknown))}")
+    for section, key in (("data", "path"), ("data", "label"), ("output", "dir")):
+        if key not in doc.get(section, {}):
+            raise OptionError(f"{path}: missing key {section}.{key}")
+    searches = doc.get("search", [])
+    if isinstance(searches, dict):
+        raise OptionError(f"{path}: write searches as [[search]] tables")
+    names = [s.get("name") for s in searches]
+    if any(not n for n in names):
+        raise OptionError(f"{path}: every [[search]] needs a name")
+    if len(set(names)) != len(names):
+        raise OptionError(f"{path}: [[search]] names must be unique, got {names}")
+    base = path.parent
+    data = dict(doc["data"])
+    data["path"] = str((base / data["path"]).resolve())
+    top_k = doc.get("prune", {}).get("top_k", 40)
+    if not isinstance(top_k, int) or top_k < 1:
+        raise OptionError(f"{path}: prune.top_k must be an integer >= 1")
+    return Job(path=path, data=data, rank=dict(doc.get("rank", {})), top_k=top_k,
+               searches=[dict(s) for s in searches], out=(base / doc["output"]["dir"]).resolve(), raw=doc)
+
+
+def _file_fingerprint(path: str) -> str:
+    """Size, mtime and the first and last MiB: cheap on multi-GB logs, and it changes when
+    the file is rewritten or appended to."""
+    p = Path(path)
+    if not p.exists():
+        raise OptionError(f"data.path {path}: no such file")
+    st = p.stat()
+    h = hashlib.sha256(f"{st.st_size}:{st.st_mtime_ns}".encode())
+    with open(p, "rb") as f:
+        h.update(f.read(1 << 20))
+        if st.st_size > 2 << 20:
+            f.seek(-(1 << 20), os.SEEK_END)
+            h.update(f.read())
+    return h.hexdigest()
+
+
+def _hash(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    out.mkdir(parents=True, exist_ok=True)
+    f = open(out / ".lock", "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        holder = f.read().strip() or "another process"
+        f.close()
+        raise LockedError(f"{out}: another run holds {out / '.lock'} ({holder}); try again when it ends") from None
+    f.seek(0)
+    f.truncate()
+    f.write(f"pid {os.getpid()}")
+    f.flush()
+    try:
+        yield
+    finally:
+        fcntl.flock(f, fcntl.LOCK_UN)
+        f.close()
+
+
+class _Manifest:
+    def __init__(self, out: Path) -> None:
+        self.path = out / "manifest.json"
+        self.steps: dict[str, Any] = {}
+        if self.path.exists():
+            try:
+                self.steps = json.loads(self.path.read_text()).get("steps", {})
+            except ValueError:
+                self.steps = {}  # a manifest we cannot read: every step runs again
+
+    def fresh(self, step: str, key: str, outputs: list[Path]) -> bool:
+        rec = self.steps.get(step)
+        return bool(rec and rec.get("hash") == key and rec.get("status") == "complete"
+                    and all(p.exists() for p in outputs))
+
+    def record(self, step: str, key: str, outputs: list[Path], seconds: float) -> None:
+        from autofeat.report.atomic import write_text_atomic
+
+        self.steps[step] = {"hash": key, "status": "complete", "seconds": round(seconds, 3),
+                            "outputs": [str(p) for p in outputs], "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        write_text_atomic(self.path, json.dumps({"steps": self.steps}, indent=1))
+
+
+def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[str, str]:
+    """Run a job file; returns each step's outcome (``"ran"`` or ``"skipped"``)."""
+    from autofeat.ranking.api import RankOptions, rank
+    from autofeat.ranking.result import Ranking
+    from autofeat.searching.api import search
+
+    job = load_job(path)
+    say = log or (lambda msg: None)
+    outcome: dict[str, str] = {}
+    with _locked(job.out):
+        manifest = _Manifest(job.out)
+        data_key = _file_fingerprint(job.data["path"])
+        read_opts = {k: job.data[k] for k in ("header", "delimiter") if k in job.data}
+        cols = {k: job.data.get(k, []) for k in ("ignore", "numeric", "categorical")}
+
+        rank_dir = job.out / "rank"
+        rank_key = _hash("rank", data_key, job.data, job.rank)
+        if manifest.fresh("rank", rank_key, [rank_dir / "ranking.json"]):
+            outcome["rank"] = "skipped"
+            ranking = Ranking.load(rank_dir)
+        else:
+            t = time.perf_counter()
+            ranking = rank(job.data["path"], job.data["label"], options=RankOptions(**job.rank),
+                           quiet=quiet, **read_opts, **cols)
+            ranking.save(rank_dir)
+            manifest.record("rank", rank_key, [rank_dir / "ranking.json"], time.perf_counter() - t)
+            outcome["rank"] = "ran"
+        say(f"rank: {outcome['rank']}")
+
+        candidates = ranking.top(job.top_k)
+        prune_key = _hash("prune", rank_key, job.top_k)
+        prune_file = job.out / "candidates.json"
+        if manifest.fresh("prune", prune_key, [prune_file]):
+            outcome["prune"] = "skipped"
+        else:
+            from autofeat.report.atomic import write_text_atomic
+
+            write_text_atomic(prune_file, json.dumps({"top_k": job.top_k, "features": candidates}, indent=1))
+            manifest.record("prune", prune_key, [prune_file], 0.0)
+            outcome["prune"] = "ran"
+        say(f"prune: {outcome['prune']} ({len(candidates)} candidates)")
+
+        results = {}
+        for spec in job.searches:
+            name = spec["name"]
+            step = f"search:{name}"
+            sdir = job.out / f"search-{name}"
+            key = _hash("search", prune_key, spec)
+            if manifest.fresh(step, key, [sdir / "result.json"]):
+                outcome[step] = "skipped"
+            else:
+                t = time.perf_counter()
+                # The study is named after the step's inputs: a crash with the same inputs
+                # resumes it, changed inputs start a new one instead of mixing candidate sets.
+                opts = {"n_trials": spec.get("trials", 30), "max_features": len(candidates),
+                        "study_name": f"{spec.get('study', name)}-{key[:8]}"}
+                for k in ("timeout", "storage", "seed", "second_objective", "sample_rows", "n_jobs"):
+                    if k in spec:
+                        opts[k] = spec[k]
+                if "space" in spec:
+                    opts["space"] = tuple(spec["space"]) if isinstance(spec["space"], list) else spec["space"]
+                search(job.data["path"], job.data["label"], method=spec.get("method", "optuna"),
+                       ranking=ranking, out=sdir, quiet=quiet, **read_opts, **opts)
+                manifest.record(step, key, [sdir / "result.json"], time.perf_counter() - t)
+                outcome[step] = "ran"
+            results[name] = json.loads((sdir / "result.json").read_text())
+            say(f"{step}: {outcome[step]}")
+
+        summary_key = _hash("summary", rank_key, prune_key, [manifest.steps.get(f"search:{s['name']}", {}).get("hash")
+                                                            for s in job.searches])
+        summary = job.out / "summary.json"
+        if manifest.fresh("summary", summary_key, [summary]):
+            outcome["summary"] = "skipped"
+        else:
+            from autofeat.report.atomic import write_text_atomic
+
+            doc = {"job": str(job.path), "label": ranking.label, "rows": ranking.rows,
+                   "top_features": ranking.top(10), "candidates": candidates,
+                   "searches": {n: {"features": r["features"], "metrics": r["metrics"]} for n, r in results.items()}}
+            write_text_atomic(summary, json.dumps(doc, indent=1))
+            manifest.record("summary", summary_key, [summary], 0.0)
+            outcome["summary"] = "ran"
+        say(f"summary: {outcome['summary']} -> {summary}")
+    return outcome

@@ -1,0 +1,92 @@
+"""autofeat run: end to end, re-run is a no-op, changes re-run only what depends on them,
+bad job files exit 2, a held lock exits 75."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+
+import pytest
+
+from autofeat.cli import main
+from autofeat.datasets import write_ctr_csv
+from autofeat.jobs import EXIT_LOCKED, run_job
+
+JOB = """
+[data]
+path = "data.csv"
+label = "click"
+
+[rank]
+pairs_top = 8
+
+[prune]
+top_k = {top_k}
+
+[[search]]
+name = "lgb"
+trials = 3
+
+[output]
+dir = "out"
+"""
+
+
+@pytest.fixture()
+def job(tmp_path):
+    write_ctr_csv(tmp_path / "data.csv", 15_000, seed=8)
+    path = tmp_path / "job.toml"
+    path.write_text(JOB.format(top_k=10))
+    return path
+
+
+def test_run_then_rerun_is_a_no_op(job, capsys):
+    assert main(["run", str(job), "--quiet"]) == 0
+    out = job.parent / "out"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["label"] == "click" and summary["searches"]["lgb"]["features"]
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.name != ".lock"}
+    assert main(["run", str(job), "--quiet"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+    assert stamps == {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.name != ".lock"}
+
+
+def test_changed_prune_reruns_only_downstream(job):
+    assert run_job(job)["rank"] == "ran"
+    job.write_text(JOB.format(top_k=6))
+    outcome = run_job(job)
+    assert outcome == {"rank": "skipped", "prune": "ran", "search:lgb": "ran", "summary": "ran"}
+    cands = json.loads((job.parent / "out" / "candidates.json").read_text())["features"]
+    assert len(cands) == 6
+
+
+def test_changed_data_reruns_everything(job):
+    run_job(job)
+    write_ctr_csv(job.parent / "data.csv", 15_000, seed=9)
+    assert set(run_job(job).values()) == {"ran"}
+
+
+@pytest.mark.parametrize("text,msg", [
+    ("[data]\nlabel='click'\n[output]\ndir='o'\n", "missing key data.path"),
+    ("[data]\npath='data.csv'\nlabel='click'\n[output]\ndir='o'\n[rank]\nbinz=3\n", "unknown key(s) in [rank]: binz"),
+    ("[data]\npath='data.csv'\nlabel='click'\n[output]\ndir='o'\n[[search]]\ntrials=2\n", "needs a name"),
+    ("[data]\npath='nope.csv'\nlabel='click'\n[output]\ndir='o'\n", "no such file"),
+    ("[datta]\n", "unknown section [datta]"),
+])
+def test_bad_job_exit_2(job, text, msg, capsys):
+    job.write_text(text)
+    assert main(["run", str(job), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert msg in err and len(err.strip().splitlines()) == 1
+
+
+def test_lock_held_exits_75(job, capsys):
+    out = job.parent / "out"
+    out.mkdir()
+    with open(out / ".lock", "a+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.write("pid 12345")
+        f.flush()
+        assert main(["run", str(job), "--quiet"]) == EXIT_LOCKED
+    assert "another run holds" in capsys.readouterr().err
+    assert main(["run", str(job), "--quiet"]) == 0  # the lock is gone with its holder
