@@ -20,7 +20,10 @@ from autofeat.datasets import CTRSpec, make_ctr, write_ctr_csv
 from autofeat.searching.storage import open_storage
 
 ROOT = Path(__file__).resolve().parents[2]
-SLOW_SPACE = "[lightgbm]\nlearning_rate = 0.01\nnum_leaves = { low = 8, high = 64 }\nnum_boost_round = 400\nearly_stopping_rounds = 400\n"
+# Slow trials (no early stop) so that a kill lands mid-trial; a continuous parameter makes an
+# exact repeat of a finished configuration possible only by replaying it, not by chance.
+SLOW_SPACE = ("[lightgbm]\nlearning_rate = 0.01\nnum_leaves = { low = 8, high = 64 }\n"
+              "feature_fraction = { low = 0.5, high = 1.0 }\nnum_boost_round = 400\nearly_stopping_rounds = 400\n")
 
 
 @pytest.fixture(scope="module")
