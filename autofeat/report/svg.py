@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-__all__ = ["bar_chart", "scatter_log_x", "heat_map"]
+__all__ = ["bar_chart", "scatter_log_x", "heat_map", "history_chart"]
 
 _FONT = 'font-family="sans-serif" font-size="11"'
 
@@ -106,5 +106,50 @@ def heat_map(names: list[str], matrix: list[list[float | None]], *, title: str, 
                 fill = f"rgba(40,90,200,{a:.3f})" if v >= 0 else f"rgba(200,50,40,{a:.3f})"
             tip = f"{names[i]} x {names[j]}: {v:.4g}" if v is not None else ""
             parts.append(f'<rect x="{left + j * cell}" y="{top + i * cell}" width="{cell - 1}" height="{cell - 1}" fill="{fill}"><title>{escape(tip)}</title></rect>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def history_chart(xs: list[int], ys: list[float], *, title: str, ylabel: str,
+                  pruned: list[int] | None = None, width: int = 720, height: int = 300) -> str:
+    """Trial values as points with the best-so-far (maximum) as a step line; pruned trials
+    as grey ticks on the x axis."""
+    left, bottom, top, right = 60, 36, 24, 20
+    pw, ph = width - left - right, height - top - bottom
+    xmax = max(xs + (pruned or []) + [1])
+    ymin, ymax = (min(ys), max(ys)) if ys else (0.0, 1.0)
+    if ymax - ymin < 1e-9:
+        ymin, ymax = ymin - 0.01, ymax + 0.01
+
+    def px(v: float) -> float:
+        return left + pw * v / xmax
+
+    def py(v: float) -> float:
+        return top + ph * (1 - (v - ymin) / (ymax - ymin))
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
+             f'<text x="4" y="14" {_FONT} font-weight="bold">{escape(title)}</text>',
+             f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#888"/>',
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#888"/>',
+             f'<text x="{left + pw / 2}" y="{height - 6}" text-anchor="middle" {_FONT}>trial</text>',
+             f'<text x="12" y="{top + ph / 2}" transform="rotate(-90 12 {top + ph / 2})" text-anchor="middle" {_FONT}>{escape(ylabel)}</text>']
+    for v in (ymin, (ymin + ymax) / 2, ymax):
+        parts.append(f'<text x="{left - 4}" y="{py(v) + 4:.1f}" text-anchor="end" {_FONT}>{v:.4g}</text>')
+    for x in sorted(set([0, xmax // 2, xmax])):
+        parts.append(f'<text x="{px(x):.1f}" y="{top + ph + 14}" text-anchor="middle" {_FONT}>{x}</text>')
+    best, path = float("-inf"), []
+    for x, y in sorted(zip(xs, ys)):
+        if y > best:
+            if path:
+                path.append(f"L{px(x):.1f},{py(best):.1f}")
+            best = y
+            path.append(f"{'M' if not path else 'L'}{px(x):.1f},{py(best):.1f}")
+    if path:
+        path.append(f"L{px(xmax):.1f},{py(best):.1f}")
+        parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="#c0504d" stroke-width="1.5"/>')
+    for x, y in zip(xs, ys):
+        parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3.5" fill="#4878a8"><title>trial {x}: {y:.5g}</title></circle>')
+    for x in pruned or []:
+        parts.append(f'<line x1="{px(x):.1f}" y1="{top + ph - 6}" x2="{px(x):.1f}" y2="{top + ph}" stroke="#999"><title>trial {x}: pruned</title></line>')
     parts.append("</svg>")
     return "".join(parts)

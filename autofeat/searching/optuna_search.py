@@ -250,8 +250,26 @@ def optuna_search(
                      options.timeout, reseed)
     seconds = time.perf_counter() - t0
     result = _result(study, split, space, candidates, options, ran, seconds)
-    result.save(out)
+    from autofeat.report.search_html import search_html
+
+    result.save(out, html=search_html(result.to_dict()))
     return result
+
+
+def _importances(study: Any) -> dict[str, float]:
+    """PED-ANOVA parameter importances (needs no scikit-learn); empty when there are too few
+    finished trials or the parameters never varied."""
+    import optuna
+    from optuna.trial import TrialState
+
+    if len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))) < 5:
+        return {}
+    try:
+        imp = optuna.importance.get_param_importances(
+            study, evaluator=optuna.importance.PedAnovaImportanceEvaluator())
+    except (RuntimeError, ValueError, ZeroDivisionError):
+        return {}
+    return {k: float(v) for k, v in imp.items()}
 
 
 def _result(study: Any, split: SplitData, space: SearchSpace, candidates: Sequence[str],
@@ -274,6 +292,7 @@ def _result(study: Any, split: SplitData, space: SearchSpace, candidates: Sequen
                        seed=options.seed, n_jobs=options.n_jobs)
     test = fit.scores(split, split.test, features)
     states = [t.state for t in study.get_trials(deepcopy=False)]
+    importances = _importances(study) if not options.second_objective else {}
     metrics = {
         "valid_auc": float(best.values[0]), "test_auc": test["auc"], "test_logloss": test["logloss"],
         "n_features": len(features), "candidates": len(candidates),
@@ -292,6 +311,7 @@ def _result(study: Any, split: SplitData, space: SearchSpace, candidates: Sequen
             "history": [{"number": t.number, "value": t.values[0] if t.values else None,
                          "state": t.state.name.lower()} for t in study.get_trials(deepcopy=False)
                         if not t.system_attrs.get("autofeat:over_budget")],
+            "importances": importances,
             "options": {k: v for k, v in asdict(options).items() if k != "storage"},
         },
     )

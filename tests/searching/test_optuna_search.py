@@ -63,6 +63,13 @@ def test_seeded_search_keeps_the_informative_features(tmp_path):
     doc = json.loads((tmp_path / "a" / "result.json").read_text())
     assert doc["method"] == "optuna" and doc["n_trials"] >= 1 and doc["features"] == a.features
     assert {"valid_auc", "test_auc", "test_logloss"} <= set(doc["metrics"])
+    assert doc["importances"] and abs(sum(doc["importances"].values()) - 1) < 1e-6
+    html = (tmp_path / "a" / "report.html").read_text()
+    assert "Optimization history" in html and "Parameter importances" in html and "<svg" in html
+    # The report is rendered from result.json alone.
+    from autofeat.report.search_html import search_html
+
+    assert search_html(doc) == html
 
 
 def test_multi_objective_gives_a_pareto_front(tmp_path):
