@@ -216,9 +216,13 @@ def optuna_search(
     options.check()
     out = Path(out_dir)
     space = load_space(options.space, spaces_dir=options.spaces_dir)
+    torch_only = [s for s in ("embedding_dims", "interactions") if space.has(s)]
+    if torch_only:
+        raise OptionError(f"--space: [{torch_only[0]}] ({space.sources[torch_only[0]]}) needs a torch CTR "
+                          "evaluator, which autofeat does not have yet; the LightGBM evaluator searches "
+                          "feature_subset and lightgbm sections")
     if not space.has("lightgbm") and not space.has("feature_subset"):
-        raise OptionError("--space: the optuna method with LightGBM needs a feature_subset and/or "
-                          "lightgbm section (embedding_dims and interactions need a torch backbone)")
+        raise OptionError("--space: give a feature_subset and/or lightgbm section")
     candidates = ranking.top(options.max_features)
     if not candidates:
         raise OptionError("the ranking has no clean feature to search over")

@@ -137,6 +137,7 @@ def test_two_workers_postgresql(data_csv, tmp_path):
 
 @pytest.mark.parametrize("extra,msg", [
     (["--space", "nope"], "unknown space 'nope'"),
+    (["--space", "feature_subset,embedding_dims"], "[embedding_dims] (search_spaces/embedding_dims.toml) needs a torch"),
     (["--storage", "postgresql://nobody:secret@127.0.0.1:1/none"], "cannot connect"),
     (["--storage", "redis-ish"], "expected journal:PATH"),
     (["--ranking", "/nonexistent/ranking.json"], "no such file"),
