@@ -61,6 +61,10 @@ class AutoFeatSelector(SelectorMixin, BaseEstimator):
         pairs_top: features paired for interaction gain, which also credits interacting
             features in the order (0: off).
         include_flagged: also select columns flagged as leaks, ids, constants or duplicates.
+        search: ``"optuna"`` to choose the subset by an Optuna + LightGBM search over the
+            ranking's best ``k`` features (validation AUC on a seeded split) instead of taking
+            them all; ``None`` (default) selects by the ranking alone.
+        search_trials: trials of that search.
         bins: quantile bins for numeric columns.
         sample_rows: rank on a seeded sample of this many rows.
         random_state: seed for the row samples.
@@ -74,6 +78,7 @@ class AutoFeatSelector(SelectorMixin, BaseEstimator):
         ranking_: 1-based position of each input feature in the final order.
         support_: boolean mask of the selected features.
         result_: the full :class:`autofeat.Ranking` (pairs, quality findings, timings).
+        search_result_: the :class:`autofeat.SearchResult` when ``search`` is set.
         n_features_in_, feature_names_in_: as in scikit-learn.
     """
 
@@ -86,6 +91,8 @@ class AutoFeatSelector(SelectorMixin, BaseEstimator):
         redundancy: bool = True,
         pairs_top: int = 20,
         include_flagged: bool = False,
+        search: Literal["optuna"] | None = None,
+        search_trials: int = 20,
         bins: int = 20,
         sample_rows: int | None = None,
         random_state: int | None = None,
@@ -98,6 +105,8 @@ class AutoFeatSelector(SelectorMixin, BaseEstimator):
         self.redundancy = redundancy
         self.pairs_top = pairs_top
         self.include_flagged = include_flagged
+        self.search = search
+        self.search_trials = search_trials
         self.bins = bins
         self.sample_rows = sample_rows
         self.random_state = random_state
@@ -119,6 +128,10 @@ class AutoFeatSelector(SelectorMixin, BaseEstimator):
             raise ValueError(f"k must be a non-negative int or 'all', got {self.k!r}")
         if self.alpha is not None and not 0 < self.alpha <= 1:
             raise ValueError(f"alpha must be in (0, 1], got {self.alpha!r}")
+        if self.search not in (None, "optuna"):
+            raise ValueError(f"search must be None or 'optuna', got {self.search!r}")
+        if not isinstance(self.search_trials, (int, np.integer)) or self.search_trials < 1:
+            raise ValueError(f"search_trials must be a positive int, got {self.search_trials!r}")
 
     def _to_table(self, X: Any, *, reset: bool) -> tuple[pa.Table, list[str]]:
         kind = _frame_kind(X)
@@ -194,9 +207,27 @@ class AutoFeatSelector(SelectorMixin, BaseEstimator):
             keep.append(f.name)
         if self.k != "all":
             keep = keep[: int(self.k)]
+        if self.search is not None and len(keep) > 1:
+            keep = self._search(table, label, result, keep)
         kept = set(keep)
         self.support_ = np.array([n in kept for n in names], dtype=bool)
         return self
+
+    def _search(self, table: pa.Table, label: str, ranking: Any, candidates: list[str]) -> list[str]:
+        from dataclasses import replace
+
+        from autofeat.searching.api import search
+
+        # Search only over the features the ranking already selected.
+        trimmed = replace(ranking, features=[f for f in ranking.features if f.name in set(candidates)])
+        try:
+            res = search(table, label, method=self.search, ranking=trimmed, n_trials=self.search_trials,
+                         max_features=len(candidates), quiet=not self.verbose,
+                         seed=0 if self.random_state is None else int(self.random_state), n_jobs=self.n_jobs)
+        except AutofeatError as exc:
+            raise ValueError(str(exc)) from None
+        self.search_result_ = res
+        return [n for n in candidates if n in set(res.features)]
 
     def _get_support_mask(self) -> np.ndarray:
         check_is_fitted(self, "support_")

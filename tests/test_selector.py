@@ -106,3 +106,16 @@ def test_names_differ_between_fit_and_transform():
     sel = AutoFeatSelector(k=2).fit(X, y)
     with pytest.raises(ValueError, match="feature names"):
         sel.transform(X.rename(columns={"site": "website"}))
+
+
+def test_selector_with_search_keeps_a_subset_of_the_ranked_features(tmp_path):
+    X, y = _frame(n=8000, seed=4)
+    sel = AutoFeatSelector(k=4, search="optuna", search_trials=6, random_state=1).fit(X, y)
+    chosen = set(sel.get_feature_names_out())
+    ranked = set(AutoFeatSelector(k=4, random_state=1).fit(X, y).get_feature_names_out())
+    assert chosen and chosen <= ranked
+    assert sel.search_result_.method == "optuna"
+    assert set(sel.search_result_.features) == chosen
+    sel.search_result_.report(tmp_path / "r.html")
+    assert "Optimization history" in (tmp_path / "r.html").read_text()
+    assert len(sel.search_result_.to_frame()) >= 6

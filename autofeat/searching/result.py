@@ -62,6 +62,20 @@ class SearchResult:
             written.append(out / "report.html")
         return written
 
+    def report(self, path: str | Path) -> Path:
+        """Write the HTML report (history, importances, selected features) to ``path``."""
+        from autofeat.report.atomic import write_text_atomic
+        from autofeat.report.search_html import search_html
+
+        write_text_atomic(path, search_html(self.to_dict()))
+        return Path(path)
+
+    def to_frame(self):  # type: ignore[no-untyped-def]
+        """The trial history as a pandas DataFrame (number, value, state)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.extra.get("history", []))
+
     @classmethod
     def load(cls, path: str | Path) -> SearchResult:
         path = Path(path)
