@@ -182,8 +182,8 @@ def run_worker(study: Any, objective: Any, n_trials: int, timeout: float | None,
         ahead = sum(1 for t in study.get_trials(deepcopy=False)
                     if t.number < trial.number and t.state in alive)
         if ahead >= n_trials:
+            trial.set_user_attr(OVER_BUDGET, True)
             study.tell(trial, state=TrialState.FAIL)
-            study._storage.set_trial_system_attr(trial._trial_id, OVER_BUDGET, True)
             break
         try:
             value = objective(trial)
@@ -314,7 +314,7 @@ def _result(study: Any, split: SplitData, space: SearchSpace, candidates: Sequen
                         "features": t.user_attrs.get("features")} for t in pareto],
             "history": [{"number": t.number, "value": t.values[0] if t.values else None,
                          "state": t.state.name.lower()} for t in study.get_trials(deepcopy=False)
-                        if not t.system_attrs.get("autofeat:over_budget")],
+                        if not t.user_attrs.get(OVER_BUDGET)],
             "importances": importances,
             "options": {k: v for k, v in asdict(options).items() if k != "storage"},
         },

@@ -84,13 +84,13 @@ def recover_dead_local_trials(study: Any) -> int:
     host = socket.gethostname()
     recovered = 0
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        owner = t.system_attrs.get(WORKER_ATTR) or t.user_attrs.get(WORKER_ATTR)
+        owner = t.user_attrs.get(WORKER_ATTR)
         if not owner or ":" not in owner:
             continue
         h, pid = owner.rsplit(":", 1)
         if h != host or _alive(int(pid)):
             continue
-        study._storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
+        study.tell(t.number, state=TrialState.FAIL)
         study.enqueue_trial(t.params, user_attrs={RETRY_ATTR: t.number}, skip_if_exists=False)
         recovered += 1
     return recovered
