@@ -187,16 +187,10 @@ def _cmd_search(args: argparse.Namespace) -> int:
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise AutofeatError(f"--out {args.out}: exists and is not a folder")
     load_space(args.space, spaces_dir=args.spaces_dir)  # fail on a bad space before any work
-    ranking = args.ranking
-    if ranking is None:
-        from autofeat.ranking.api import rank
-
-        ranking = rank(args.data, args.label, header=not args.no_header, delimiter=args.delimiter,
-                       ignore=args.ignore, numeric=args.numeric, categorical=args.categorical,
-                       quiet=args.quiet, seed=args.seed)
     result = search(
-        args.data, args.label, method=args.method, ranking=ranking, out=args.out,
-        header=not args.no_header, delimiter=args.delimiter, quiet=args.quiet,
+        args.data, args.label, method=args.method, ranking=args.ranking, out=args.out,
+        header=not args.no_header, delimiter=args.delimiter, ignore=args.ignore,
+        numeric=args.numeric, categorical=args.categorical, quiet=args.quiet,
         space=tuple(args.space), spaces_dir=args.spaces_dir, n_trials=args.trials, timeout=args.timeout,
         storage=args.storage, study_name=args.study, second_objective=args.second_objective,
         max_features=args.max_features, sample_rows=args.sample_rows, seed=args.seed, n_jobs=args.n_jobs,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ def search(
     out: str | Path | None = None,
     header: bool = True,
     delimiter: str | None = None,
+    ignore: Sequence[str] = (),
+    numeric: Sequence[str] = (),
+    categorical: Sequence[str] = (),
     quiet: bool = True,
     **options: Any,
 ) -> SearchResult:
@@ -31,7 +35,9 @@ def search(
     writes as ``result.json``.
 
     Args:
-        data, label, header, delimiter: as for :func:`autofeat.rank`.
+        data, label, header, delimiter, ignore, numeric, categorical: as for
+            :func:`autofeat.rank`; they shape the ranking made here when ``ranking`` is omitted
+            (the search encodes each feature with the kind the ranking gave it).
         method: ``"optuna"`` (LightGBM evaluator over feature subsets and hyperparameters).
         ranking: a :class:`Ranking`, or the path of a ``ranking.json``; ranked here if omitted.
         out: folder for ``result.json`` and the study's journal (a re-run continues the study);
@@ -60,7 +66,8 @@ def search(
         options["space"] = tuple(s for s in options["space"].split(",") if s)
     opts = OptunaSearchOptions(**options)
     if ranking is None:
-        ranking = rank(data, label, header=header, delimiter=delimiter, quiet=quiet, seed=opts.seed)
+        ranking = rank(data, label, header=header, delimiter=delimiter, ignore=ignore,
+                       numeric=numeric, categorical=categorical, quiet=quiet, seed=opts.seed)
     elif not isinstance(ranking, Ranking):
         ranking = Ranking.load(ranking)
     if ranking.label != str(label):

@@ -47,13 +47,16 @@ def load_for_search(
     header: bool = True,
     delimiter: str | None = None,
     sample_rows: int | None = None,
+    numeric: Sequence[str] = (),
+    categorical: Sequence[str] = (),
     bins: int = 20,
     seed: int = 0,
     valid_fraction: float = 0.1,
     test_fraction: float = 0.1,
     quiet: bool = True,
 ) -> SplitData:
-    """Read ``features`` and ``label`` of ``data`` into memory and split the rows."""
+    """Read ``features`` and ``label`` of ``data`` into memory and split the rows;
+    ``numeric``/``categorical`` force column kinds, as in :func:`autofeat.rank`."""
     if not 0 < valid_fraction < 1 or not 0 < test_fraction < 1 or valid_fraction + test_fraction >= 1:
         raise OptionError("valid and test fractions must be in (0, 1) and leave rows for training")
     source = open_source(data, header=header, delimiter=delimiter)
@@ -62,8 +65,8 @@ def load_for_search(
         raise DataError(f"{source.name}: column {missing[0]!r} from the ranking is not in the data")
     ignore = [n for n in source.names if n not in set(features) and n != str(label)]
     # The scan's row sample holds every row when its cap is above the row count.
-    sc = scan(source, label, ignore=ignore, bins=bins, sample_rows=sample_rows,
-              analysis_rows=sample_rows or (1 << 62), seed=seed, quiet=quiet)
+    sc = scan(source, label, ignore=ignore, numeric=numeric, categorical=categorical, bins=bins,
+              sample_rows=sample_rows, analysis_rows=sample_rows or (1 << 62), seed=seed, quiet=quiet)
     order = [sc.names.index(f) for f in features]
     codes = np.ascontiguousarray(sc.sample[order].T)
     y = sc.sample_y

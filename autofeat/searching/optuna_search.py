@@ -226,7 +226,12 @@ def optuna_search(
     candidates = ranking.top(options.max_features)
     if not candidates:
         raise OptionError("the ranking has no clean feature to search over")
+    # Encode every candidate as the ranking did (its kind may have been forced there).
+    numeric = [f for f in candidates if ranking.feature(f).kind == "numeric"]
+    categorical = [f for f in candidates if f not in set(numeric)]
     split = load_for_search(data, label, candidates, header=header, delimiter=delimiter,
+                            numeric=numeric, categorical=categorical,
+                            bins=int(ranking.options.get("bins", 20)),
                             sample_rows=options.sample_rows, seed=options.seed,
                             valid_fraction=options.valid_fraction, test_fraction=options.test_fraction,
                             quiet=quiet)

@@ -164,3 +164,26 @@ def test_study_with_other_candidates_is_refused(data_csv, tmp_path, capsys):
     capsys.readouterr()
     assert main(base + ["--max-features", "3"]) == 2
     assert "other candidate features" in capsys.readouterr().err
+
+
+def test_search_encodes_features_as_the_ranking_did(tmp_path):
+    # An integer column is categorical by default; forced numeric in the ranking, the search
+    # must bin it as numeric too (not re-infer it).
+    from autofeat.searching import optuna_search as mod
+
+    table, _ = make_ctr(8000, seed=4)
+    seen = {}
+    real = mod.load_for_search
+
+    def spy(*a, **k):
+        split = real(*a, **k)
+        seen.update(zip(split.names, split.kinds))
+        return split
+
+    mod.load_for_search = spy
+    try:
+        r = autofeat.search(table, "click", out=tmp_path, n_trials=1, numeric=["inf_1"], max_features=40)
+    finally:
+        mod.load_for_search = real
+    assert r.method == "optuna"
+    assert seen["inf_1"] == "numeric" and seen["inf_2"] == "categorical"
