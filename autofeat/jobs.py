@@ -38,7 +38,6 @@ import fcntl
 import hashlib
 import json
 import os
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,12 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autofeat._toml import parse_toml
 from autofeat.errors import AutofeatError, OptionError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = ["Job", "load_job", "run_job", "LockedError", "EXIT_LOCKED"]
 
@@ -88,10 +83,7 @@ def load_job(path: str | Path) -> Job:
     path = Path(path)
     if not path.is_file():
         raise OptionError(f"{path}: no such job file")
-    try:
-        doc = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise OptionError(f"{path}: not valid TOML ({exc})") from None
+    doc = parse_toml(path.read_text(), str(path))
     for section, body in doc.items():
         if section not in _SECTIONS:
             raise OptionError(f"{path}: unknown section [{section}] (known: {', '.join(_SECTIONS)})")

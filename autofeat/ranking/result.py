@@ -11,10 +11,11 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from autofeat.report.jsonio import dumps
 
 __all__ = ["FeatureScore", "PairResult", "Ranking"]
 
@@ -123,7 +124,7 @@ class Ranking:
         }
 
     def to_json(self, indent: int | None = 1) -> str:
-        return json.dumps(_clean(self.to_dict()), indent=indent, allow_nan=False)
+        return dumps(self.to_dict(), indent=indent)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Ranking:
@@ -215,14 +216,3 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.6g}"
     return str(v)
-
-
-def _clean(obj: Any) -> Any:
-    """JSON has no NaN/inf: write them as null."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
+from autofeat.report.page import PAGE_END, page_start
 from autofeat.report.svg import bar_chart, heat_map, scatter_log_x
 
 if TYPE_CHECKING:
@@ -12,11 +13,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ranking_html"]
 
-_CSS = """
-body{font-family:sans-serif;margin:24px;max-width:1100px;color:#222}
-table{border-collapse:collapse;font-size:12px}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}
-td.l,th.l{text-align:left}tr.flag{color:#a33}h2{margin-top:28px}.note{color:#666;font-size:12px}
-"""
 
 _FLAG_COLOR = "#c0504d"
 _OK_COLOR = "#4878a8"
@@ -31,9 +27,8 @@ def ranking_html(r: Ranking, *, top: int = 40, heat: int = 15) -> str:
     clean = [f for f in feats if not f.flags]
     shown = clean[:top]
     weight = float(r.options.get("interaction_weight", 0.5))
-    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>autofeat ranking: {escape(r.source)}</title>",
-           f"<style>{_CSS}</style></head><body>",
-           f"<h1>Feature ranking</h1><p>Source <b>{escape(r.source)}</b>, label <b>{escape(r.label)}</b>: "
+    out = [page_start(f"autofeat ranking: {r.source}", "Feature ranking"),
+           f"<p>Source <b>{escape(r.source)}</b>, label <b>{escape(r.label)}</b>: "
            f"{r.rows:,} rows, {r.positives:,} positive ({r.positives / max(r.rows, 1):.2%}), "
            f"{len(feats)} features, {len(r.quality)} quality findings.</p>",
            "<p class='note'>score = mutual information minus its expectation under random label "
@@ -96,5 +91,5 @@ def ranking_html(r: Ranking, *, top: int = 40, heat: int = 15) -> str:
             f"<td class='l'>{escape(', '.join(f.flags))}</td></tr>")
     out.append("</table>")
     t = ", ".join(f"{k} {v:.2f} s" for k, v in r.timings.items())
-    out.append(f"<p class='note'>Timings: {escape(t)}.</p></body></html>")
+    out.append(f"<p class='note'>Timings: {escape(t)}.</p>" + PAGE_END)
     return "\n".join(out)

@@ -5,22 +5,18 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from autofeat.report.page import PAGE_END, page_start
 from autofeat.report.svg import bar_chart, history_chart
 
 __all__ = ["search_html"]
 
-_CSS = """
-body{font-family:sans-serif;margin:24px;max-width:1100px;color:#222}
-table{border-collapse:collapse;font-size:12px}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}
-td.l,th.l{text-align:left}h2{margin-top:28px}.note{color:#666;font-size:12px}
-"""
 
 
 def search_html(result: dict[str, Any]) -> str:
     """Render a ``result.json`` document (as a dict)."""
     m = result.get("metrics", {})
-    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>autofeat search: {escape(result.get('method', ''))}</title>",
-           f"<style>{_CSS}</style></head><body><h1>Search ({escape(result.get('method', ''))})</h1>",
+    method = str(result.get("method", ""))
+    out = [page_start(f"autofeat search: {method}", f"Search ({method})"),
            f"<p>{result.get('n_trials', 0)} finished trials ({result.get('n_pruned', 0)} pruned). Best trial "
            f"#{result.get('best_trial', {}).get('number', '?')}: valid AUC <b>{m.get('valid_auc', float('nan')):.4f}</b>, "
            f"test AUC <b>{m.get('test_auc', float('nan')):.4f}</b>, test log loss {m.get('test_logloss', float('nan')):.4f}, "
@@ -52,5 +48,5 @@ def search_html(result: dict[str, Any]) -> str:
         for k, v in params.items():
             out.append(f"<tr><td class='l'>{escape(str(k))}</td><td class='l'>{escape(str(v))}</td></tr>")
         out.append("</table>")
-    out.append("</body></html>")
+    out.append(PAGE_END)
     return "\n".join(out)

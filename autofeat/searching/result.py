@@ -11,22 +11,13 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autofeat.report.jsonio import dumps
+
 __all__ = ["SearchResult"]
-
-
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
 
 
 @dataclass
@@ -48,7 +39,7 @@ class SearchResult:
         return d
 
     def to_json(self) -> str:
-        return json.dumps(_clean(self.to_dict()), indent=1, allow_nan=False)
+        return dumps(self.to_dict())
 
     def save(self, out_dir: str | Path, *, html: str | None = None) -> list[Path]:
         """Write ``result.json`` (and ``report.html`` when given), each atomically."""

@@ -31,19 +31,14 @@ Example:
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from autofeat._toml import parse_toml
 from autofeat.errors import OptionError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = ["Param", "SearchSpace", "load_space", "builtin_spaces"]
 
@@ -196,10 +191,7 @@ def load_space(names: Sequence[str], *, spaces_dir: str | Path | None = None) ->
     sources: dict[str, str] = {}
     for name in names:
         label, text = _resolve(name.strip(), sdir)
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise OptionError(f"{label}: not valid TOML ({exc})") from None
+        doc = parse_toml(text, label)
         if not doc:
             raise OptionError(f"{label}: no sections")
         for section, body in doc.items():
