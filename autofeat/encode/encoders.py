@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["Kind", "CategoricalEncoder", "NumericEncoder", "infer_kind", "make_encoder"]
+__all__ = ["Kind", "CategoricalEncoder", "NumericEncoder", "infer_kind", "make_encoder", "quantile_edges"]
 
 Kind = Literal["categorical", "numeric"]
 
@@ -142,6 +142,19 @@ class CategoricalEncoder:
         indices = enc.indices.fill_null(len(batch_values)).to_numpy(zero_copy_only=False)
         return mapping[indices]
 
+    def values_of(self, codes: np.ndarray) -> pa.Array:
+        """The raw values of ``codes`` as an Arrow array (null for code 0, missing)."""
+        codes = np.asarray(codes, np.int64)
+        if self._lut is not None:
+            raw = np.zeros(self._lut_next, np.int64)
+            seen = np.flatnonzero(self._lut)
+            raw[self._lut[seen]] = seen + self._lut_base
+            return pa.array(raw[codes], mask=codes == 0).cast(self._lut_type)
+        if self.values is None:
+            return pa.nulls(len(codes))
+        idx = pa.array(codes - 1, mask=codes == 0)
+        return self.values.take(idx)
+
     def label_of(self, code: int) -> str:
         if code == 0:
             return "<missing>"
@@ -150,6 +163,17 @@ class CategoricalEncoder:
         if self.values is None:
             return "<missing>"
         return str(self.values[code - 1].as_py())
+
+
+def quantile_edges(present: np.ndarray, n_bins: int) -> np.ndarray:
+    """Bin edges for the non-missing values ``present``: quantiles, or one bin per value when
+    there are at most ``n_bins`` distinct values (edges halfway between neighbours)."""
+    if present.size > 200_000:  # quantiles of a fixed-seed subsample are plenty
+        present = np.random.default_rng(0).choice(present, 200_000, replace=False)
+    distinct = np.unique(present)
+    if distinct.size <= n_bins:
+        return (distinct[:-1] + distinct[1:]) / 2
+    return np.unique(np.quantile(present, np.linspace(0, 1, n_bins + 1)[1:-1]))
 
 
 class NumericEncoder:
@@ -170,7 +194,7 @@ class NumericEncoder:
         return 0 if self.edges is None else len(self.edges) + 1
 
     @staticmethod
-    def _to_float(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    def to_float(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
         if pa.types.is_temporal(arr.type):
@@ -181,21 +205,13 @@ class NumericEncoder:
         return out.astype(np.float64, copy=False)
 
     def encode(self, arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
-        x = self._to_float(arr)
+        x = self.to_float(arr)
         missing = np.isnan(x)
         if self.edges is None:
             present = x[~missing]
             if present.size == 0:
                 return np.zeros(len(x), dtype=np.int32)
-            if present.size > 200_000:  # quantiles of a fixed-seed subsample are plenty
-                present = np.random.default_rng(0).choice(present, 200_000, replace=False)
-            distinct = np.unique(present)
-            if distinct.size <= self.n_bins:
-                # One bin per value: edges halfway between neighbours.
-                self.edges = (distinct[:-1] + distinct[1:]) / 2
-            else:
-                qs = np.quantile(present, np.linspace(0, 1, self.n_bins + 1)[1:-1])
-                self.edges = np.unique(qs)
+            self.edges = quantile_edges(present, self.n_bins)
         codes = np.searchsorted(self.edges, x, side="right").astype(np.int32) + 1
         codes[missing] = 0
         return codes

@@ -1,0 +1,324 @@
+"""The search -> retrain contract every differentiable method shares.
+
+A method's ``search`` trains a supernet with its gates and returns an :class:`Arch`: which
+fields and values stay, how many dimensions each frequency block keeps, which method each
+pair uses, and the embedding weights the retrain starts from. :func:`run` then retrains the
+chosen architecture with early stopping on the validation split, exports the compact model,
+scores the test split once, and returns a :class:`~autofeat.searching.result.SearchResult`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autofeat.encode.training import TrainingData, load_training_data
+from autofeat.errors import OptionError
+from autofeat.ranking.result import Ranking
+from autofeat.searching.result import SearchResult
+
+__all__ = ["GateOptions", "Arch", "run", "count_params", "cross_ids", "GATE_METHODS"]
+
+GATE_METHODS = ("optfs", "dnis", "optinter")
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """Options of the differentiable searches (CLI flags have the same names with dashes).
+
+    Attributes:
+        model: backbone (lr, fm, deepfm, dcn, ipnn, dnn).
+        dim: embedding width of the supernet (DNIS prunes below it).
+        hidden: MLP widths of the backbone.
+        epochs: most epochs of the retrain (early stopping on validation AUC).
+        search_epochs: epochs of the search.
+        batch_size, lr, patience, seed, n_jobs, device: training settings.
+        max_features: clean features taken from the ranking, in order.
+        min_count: train rows a value needs for its own id (rarer ones share the OOV id).
+        sample_rows, valid_fraction, test_fraction, time_column: data and split.
+        final_temp: OptFS: gate temperature at the last search epoch (from 1).
+        penalty: OptFS: sparsity weight; the penalty is ``penalty * mean(gates)``, so its
+            pull per value scales with 1/vocabulary size.
+        gate_lr: OptFS: Adam learning rate of the gates.
+        rewind_epoch: OptFS: the retrain starts from the embeddings after this search epoch.
+        blocks: DNIS: frequency blocks per field.
+        arch_lr: DNIS/OptInter: learning rate of the selection weights.
+        l1: DNIS: L1 weight on the dimension weights.
+        keep: DNIS: fraction of embedding parameters kept.
+        pairs_top: OptInter: candidate pairs (the ranking's best pairs among the features).
+        cross_min_count: OptInter: train rows a cross value needs for its own id.
+        min_temp: OptInter: softmax temperature at the end of the search (from 1).
+        pair_penalty: OptInter: cost of a pair's weight on memorize (x1) and factorize (x0.5).
+    """
+
+    model: str = "deepfm"
+    dim: int = 16
+    hidden: tuple[int, ...] = (256, 128)
+    epochs: int = 10
+    search_epochs: int = 3
+    batch_size: int = 4096
+    lr: float = 1e-3
+    patience: int = 1
+    seed: int = 0
+    n_jobs: int | None = None
+    device: str = "cpu"
+    max_features: int = 40
+    min_count: int = 2
+    sample_rows: int | None = None
+    valid_fraction: float = 0.1
+    test_fraction: float = 0.1
+    time_column: str | None = None
+    final_temp: float = 200.0
+    penalty: float = 50.0
+    gate_lr: float = 3e-3
+    rewind_epoch: int = 1
+    blocks: int = 4
+    arch_lr: float = 1e-2
+    l1: float = 1e-5
+    keep: float = 0.5
+    pairs_top: int = 10
+    cross_min_count: int = 5
+    min_temp: float = 0.01
+    pair_penalty: float = 1e-3
+
+    def check(self) -> None:
+        from autofeat.models.backbones import BACKBONES
+
+        if self.model not in BACKBONES:
+            raise OptionError(f"--model {self.model!r}: unknown (available: {', '.join(BACKBONES)})")
+        self.train_options(quiet=True).check()
+        for name in ("dim", "search_epochs", "max_features", "blocks", "cross_min_count"):
+            if getattr(self, name) < 1:
+                raise OptionError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
+        if not 0 < self.keep <= 1:
+            raise OptionError(f"--keep must be in (0, 1], got {self.keep}")
+        if self.final_temp < 1:
+            raise OptionError(f"--final-temp must be >= 1, got {self.final_temp}")
+        if not 0 < self.min_temp <= 1:
+            raise OptionError(f"--min-temp must be in (0, 1], got {self.min_temp}")
+        if self.penalty < 0 or self.l1 < 0 or self.pair_penalty < 0:
+            raise OptionError("--penalty, --l1 and --pair-penalty must be >= 0")
+        if not 0 <= self.rewind_epoch <= self.search_epochs:
+            raise OptionError(f"--rewind-epoch must be in 0..--search-epochs ({self.search_epochs}), got {self.rewind_epoch}")
+        if self.pairs_top < 0 or any(h < 1 for h in self.hidden):
+            raise OptionError("--pairs-top must be >= 0 and --hidden widths >= 1")
+
+    def train_options(self, quiet: bool) -> Any:
+        from autofeat.models.trainer import TrainOptions
+
+        return TrainOptions(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+                            patience=self.patience, seed=self.seed, n_jobs=self.n_jobs,
+                            device=self.device, quiet=quiet)
+
+
+@dataclass
+class Arch:
+    """What a search chose, over the supernet's fields (indices into ``TrainingData.fields``).
+
+    Attributes:
+        fields: kept fields.
+        value_keep: float 0/1 per global id of the supernet (None: every value kept).
+        block_of, dim_keep: frequency block of every global id and 0/1 per (block, dim)
+            (None: every dimension kept).
+        pairs, pair_methods: candidate pairs and the method chosen for each.
+        state: supernet weights the retrain starts from (see :func:`snapshot`; empty: fresh
+            initialization). Embedding rows of kept fields are taken; other layers only where
+            their shape did not change.
+        extra: method-specific facts for the result and report (histories, gate values);
+            ``params_before`` is the supernet's parameter count.
+    """
+
+    fields: list[int]
+    value_keep: np.ndarray | None = None
+    block_of: np.ndarray | None = None
+    dim_keep: np.ndarray | None = None
+    pairs: list[tuple[int, int]] = field(default_factory=list)
+    pair_methods: list[str] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def snapshot(model: Any) -> dict[str, Any]:
+    """A copy of a supernet's weights without its gates (for rewinding)."""
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()
+            if not k.startswith(("gate.", "interactions."))}
+
+
+def device_of(options: GateOptions) -> Any:
+    from autofeat.models.trainer import resolve_device
+
+    return resolve_device(options.device)
+
+
+def count_params(model: Any) -> int:
+    """Trainable parameters of a model (architecture weights of a search excluded)."""
+    return int(sum(p.numel() for n, p in model.named_parameters()
+                   if not n.endswith("alpha") and not n.endswith("gate_logits")))
+
+
+def cross_ids(data: TrainingData, pairs: Sequence[tuple[int, int]], min_count: int) -> tuple[np.ndarray, list[int], list[np.ndarray]]:
+    """Cross-value ids of ``pairs`` for every row, with vocabularies fitted on train rows:
+    ``(ids (rows, P) int32, ids per pair incl. OOV, sorted cross keys per pair)``. A cross
+    key is ``id_a * size_b + id_b``; keys rarer than ``min_count`` in train share id 0."""
+    out = np.zeros((data.y.size, len(pairs)), np.int32)
+    sizes, keys = [], []
+    for k, (a, b) in enumerate(pairs):
+        key = data.ids[:, a].astype(np.int64) * data.fields[b].size + data.ids[:, b]
+        uniq, cnt = np.unique(key[data.train], return_counts=True)
+        kept = uniq[cnt >= min_count]
+        pos = np.searchsorted(kept, key)
+        pos_c = np.minimum(pos, max(kept.size - 1, 0))
+        hit = (kept.size > 0) & (kept[pos_c] == key) if kept.size else np.zeros(key.size, bool)
+        out[:, k] = np.where(hit, pos_c + 1, 0)
+        sizes.append(int(kept.size) + 1)
+        keys.append(kept)
+    return out, sizes, keys
+
+
+def _method(name: str) -> Callable[..., Arch]:
+    if name == "optfs":
+        from autofeat.searching.gates.optfs import search
+    elif name == "dnis":
+        from autofeat.searching.gates.dnis import search
+    elif name == "optinter":
+        from autofeat.searching.gates.optinter import search
+    else:
+        raise OptionError(f"--method {name!r}: unknown (available: optuna, {', '.join(GATE_METHODS)})")
+    return search
+
+
+def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Path | None,
+        options: GateOptions | None = None, *, header: bool = True, delimiter: str | None = None,
+        quiet: bool = True) -> SearchResult:
+    """Search with ``method`` over the ranking's best features, retrain, export, report."""
+    import torch
+
+    from autofeat.models.trainer import Feed, resolve_device
+
+    options = options or GateOptions()
+    options.check()
+    search = _method(method)
+    features = ranking.top(options.max_features)
+    if not features:
+        raise OptionError("the ranking has no clean feature to search over")
+    kinds = {f: ranking.feature(f).kind for f in features}
+    td = load_training_data(data, label, features, kinds=kinds, bins=int(ranking.options.get("bins", 20)),
+                            min_count=options.min_count, header=header, delimiter=delimiter,
+                            seed=options.seed, valid_fraction=options.valid_fraction,
+                            test_fraction=options.test_fraction, time_column=options.time_column,
+                            sample_rows=options.sample_rows)
+    device = resolve_device(options.device)
+    if options.n_jobs:
+        torch.set_num_threads(options.n_jobs)
+    t0 = time.perf_counter()
+    arch = search(td, ranking, options, quiet)
+    search_seconds = time.perf_counter() - t0
+    if not arch.fields:
+        raise OptionError(f"{method} kept no field: lower --penalty / --l1 or raise --keep")
+    t1 = time.perf_counter()
+    model, cross, report = retrain(td, arch, options, quiet)
+    retrain_seconds = time.perf_counter() - t1
+    from autofeat.models.export import export_compact
+    from autofeat.models.trainer import evaluate
+
+    compact = export_compact(model, td, arch, cross_keys=cross[2] if cross else None)
+    feed = Feed(td.ids[:, arch.fields], td.y, None if cross is None else cross[0], device)
+    valid_auc, valid_ll = evaluate(model, feed, td.valid)
+    test_auc, test_ll = evaluate(model, feed, td.test)
+    names = td.names
+    kept_fields = [names[i] for i in arch.fields]
+    metrics = {
+        "valid_auc": valid_auc, "valid_logloss": valid_ll, "test_auc": test_auc, "test_logloss": test_ll,
+        "params_before": int(arch.extra.pop("params_before")), "params_after": compact.n_params(),
+        "search_seconds": round(search_seconds, 3), "retrain_seconds": round(retrain_seconds, 3),
+        "retrain_epochs": report.epochs_run, "n_features": len(kept_fields), "candidates": len(features),
+    }
+    dims = compact.field_dims()
+    interactions = {f"{names[a]}|{names[b]}": m for (a, b), m in zip(arch.pairs, arch.pair_methods)}
+    result = SearchResult(
+        method=method, features=kept_fields, metrics=metrics,
+        embedding_dims={kept_fields[i]: d for i, d in enumerate(dims)},
+        interactions=interactions,
+        kept_values={names[i]: int(compact.kept_values()[k]) for k, i in enumerate(arch.fields)}
+        if method == "optfs" else None,
+        extra={"model": options.model,
+               "vocabulary": {f.name: f.size for f in td.fields},
+               "retrain_history": report.history,
+               "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(options).items()},
+               "rows": {"train": int(td.train.size), "valid": int(td.valid.size), "test": int(td.test.size)},
+               **arch.extra},
+    )
+    if out_dir is not None:
+        from autofeat.report.search_html import search_html
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        compact.save(out / "model.pt")
+        result.extra["model_file"] = "model.pt"
+        result.save(out, html=search_html(result.to_dict()))
+    return result
+
+
+def retrain(td: TrainingData, arch: Arch, options: GateOptions, quiet: bool) -> tuple[Any, Any, Any]:
+    """Train the chosen architecture (kept fields only) with early stopping on valid AUC;
+    returns ``(model, cross_ids(...) of the memorized pairs or None, FitReport)``."""
+    import torch
+
+    from autofeat.models.backbones import CTRModel
+    from autofeat.models.layers import FixedMask, PairInteractions
+    from autofeat.models.trainer import Feed, fit, resolve_device
+
+    sizes = td.sizes
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    kept_global = np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in arch.fields])
+    new_pos = {f: k for k, f in enumerate(arch.fields)}
+    pairs = [(a, b) for a, b in arch.pairs if a in new_pos and b in new_pos]
+    methods = [m for (a, b), m in zip(arch.pairs, arch.pair_methods) if a in new_pos and b in new_pos]
+    mem = [p for p, m in zip(pairs, methods) if m == "memorize"]
+    cross = cross_ids(td, mem, options.cross_min_count) if mem else None
+    torch.manual_seed(options.seed + 1)
+    gate = None
+    if arch.value_keep is not None or arch.dim_keep is not None:
+        vk = None if arch.value_keep is None else torch.tensor(arch.value_keep[kept_global], dtype=torch.float32)
+        bo = dk = None
+        if arch.dim_keep is not None and arch.block_of is not None:
+            bo = torch.tensor(arch.block_of[kept_global], dtype=torch.long)
+            dk = torch.tensor(arch.dim_keep, dtype=torch.float32)
+        gate = FixedMask(vk, bo, dk)
+    inter = None
+    if any(m != "naive" for m in methods):
+        inter = PairInteractions([(new_pos[a], new_pos[b]) for a, b in pairs],
+                                 cross[1] if cross else [], options.dim, methods)
+    model = CTRModel([sizes[i] for i in arch.fields], options.dim, options.model, hidden=options.hidden,
+                     gate=gate, interactions=inter, n_extra=inter.n_out if inter else 0)
+    if arch.state:
+        _load_rewound(model, arch.state, torch.from_numpy(kept_global))
+    device = resolve_device(options.device)
+    model.to(device)
+    feed = Feed(td.ids[:, arch.fields], td.y, None if cross is None else cross[0], device)
+    report = fit(model, feed, td.train, td.valid, options.train_options(quiet), desc="retrain")
+    return model, cross, report
+
+
+def _load_rewound(model: Any, state: dict[str, Any], kept_global: Any) -> None:
+    """Embedding rows of the kept fields, and every other tensor whose shape still fits."""
+    import torch
+
+    own = model.state_dict()
+    with torch.no_grad():
+        for key, value in state.items():
+            if key in ("embedding.table.weight", "embedding.linear.weight"):
+                own[key].copy_(value[kept_global])
+            elif key in own and own[key].shape == value.shape:
+                own[key].copy_(value)
+
+
+def supernet_feed(td: TrainingData, options: GateOptions, cross: np.ndarray | None = None) -> Any:
+    from autofeat.models.trainer import Feed
+
+    return Feed(td.ids, td.y, cross, device_of(options))
