@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from autofeat.errors import AutofeatError
 
@@ -67,6 +67,44 @@ def _add_rank_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-jobs", type=_positive_int, help="threads (default: all cores)")
 
 
+_OPTUNA_FLAGS: dict[str, dict[str, Any]] = {
+    "--space": {"type": _csv_list, "help": "comma-separated search spaces: built-in names or .toml paths (default feature_subset,lightgbm)"},
+    "--spaces-dir": {"help": "folder with more space files"},
+    "--trials": {"type": _positive_int, "help": "global budget of finished trials (default 30)"},
+    "--timeout": {"type": float, "help": "seconds this worker may spend"},
+    "--storage": {"help": "journal:PATH, sqlite:///PATH or postgresql://... (default: a journal in --out)"},
+    "--study": {"help": "study name to create or continue (default autofeat)"},
+    "--second-objective": {"choices": ["n_features"], "help": "also minimize the number of features (Pareto front)"},
+}
+_GATE_FLAGS: dict[str, dict[str, Any]] = {
+    "--model": {"help": "backbone: lr, fm, deepfm, dcn, ipnn, dnn (default deepfm)"},
+    "--dim": {"type": _positive_int, "help": "embedding width (default 16)"},
+    "--hidden": {"help": "comma-separated MLP widths (default 256,128)"},
+    "--epochs": {"type": _positive_int, "help": "most retrain epochs; early stopping on valid AUC (default 10)"},
+    "--search-epochs": {"type": _positive_int, "help": "search epochs (default 3)"},
+    "--batch-size": {"type": _positive_int, "help": "rows per step (default 4096)"},
+    "--lr": {"type": float, "help": "learning rate of the weights (default 1e-3)"},
+    "--patience": {"type": _positive_int, "help": "epochs without a better valid AUC before stopping (default 1)"},
+    "--device": {"help": "cpu or cuda (default cpu)"},
+    "--min-count": {"type": _positive_int, "help": "train rows a value needs for its own id; rarer share the OOV id (default 2)"},
+    "--time-column": {"help": "split by this column's order (newest rows test) instead of a seeded shuffle"},
+    "--final-temp": {"type": float, "help": "optfs: gate temperature at the last search epoch (default 200)"},
+    "--penalty": {"type": float, "help": "optfs: sparsity weight on the mean gate (default 20)"},
+    "--gate-lr": {"type": float, "help": "optfs: learning rate of the gates (default 1e-2)"},
+    "--rewind-epoch": {"type": _nonneg_int, "help": "optfs: retrain from the weights after this search epoch (default 1)"},
+    "--blocks": {"type": _positive_int, "help": "dnis: frequency blocks per field (default 4)"},
+    "--arch-lr": {"type": float, "help": "dnis/optinter: learning rate of the selection weights (default 1e-2)"},
+    "--l1": {"type": float, "help": "dnis: L1 weight on the dimension weights (default 1e-5)"},
+    "--keep": {"type": float, "help": "dnis: fraction of embedding parameters kept (default 0.5)"},
+    "--pairs-top": {"type": _nonneg_int, "help": "optinter: candidate pairs from the ranking (default 10)"},
+    "--cross-min-count": {"type": _positive_int, "help": "optinter: train rows a cross value needs for its own id (default 5)"},
+    "--min-temp": {"type": float, "help": "optinter: softmax temperature at the end of the search (default 0.01)"},
+    "--pair-penalty": {"type": float, "help": "optinter: cost on memorize/factorize weights (default 1e-3)"},
+}
+# Flags whose option name differs from the flag.
+_RENAMED = {"trials": "n_trials", "study": "study_name"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="autofeat", description="Feature ranking and search for large sparse CTR tables.")
     parser.add_argument("--version", action="version", version=_version())
@@ -92,24 +130,23 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-header", action="store_true")
     g.add_argument("--seed", type=int, default=0)
 
-    s = sub.add_parser("search", help="search feature subsets and model settings over the ranking's best features")
+    s = sub.add_parser("search", help="search features, embedding dims or pair interactions over the ranking's best features")
     _add_data_args(s)
-    s.add_argument("--method", choices=["optuna"], default="optuna", help="search method (default optuna)")
-    s.add_argument("--space", type=_csv_list, default=["feature_subset", "lightgbm"],
-                   help="comma-separated search spaces: built-in names or .toml paths (default feature_subset,lightgbm)")
-    s.add_argument("--spaces-dir", help="folder with more space files")
-    s.add_argument("--trials", type=_positive_int, default=30, help="global budget of finished trials (default 30)")
-    s.add_argument("--timeout", type=float, help="seconds this worker may spend")
-    s.add_argument("--storage", help="journal:PATH, sqlite:///PATH or postgresql://... (default: a journal in --out)")
-    s.add_argument("--study", default="autofeat", help="study name to create or continue (default autofeat)")
-    s.add_argument("--second-objective", choices=["n_features"], help="also minimize the number of features (Pareto front)")
+    s.add_argument("--method", choices=["optuna", "optfs", "dnis", "optinter"], default="optuna",
+                   help="optuna: LightGBM studies; optfs: value gates; dnis: embedding dims; optinter: pair methods (default optuna)")
     s.add_argument("--ranking", help="ranking.json (or its folder) from autofeat rank; ranked here if omitted")
-    s.add_argument("--max-features", type=_positive_int, default=40, help="candidates taken from the ranking (default 40)")
+    s.add_argument("--max-features", type=_positive_int, help="clean features taken from the ranking, in order (default 40)")
     s.add_argument("--sample-rows", type=_positive_int, help="search on a seeded sample of N rows")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--n-jobs", type=_positive_int)
-    s.add_argument("--out", required=True, help="output folder (result.json, study journal)")
+    s.add_argument("--seed", type=int, help="seed (default 0)")
+    s.add_argument("--n-jobs", type=_positive_int, help="threads (default: all cores)")
+    s.add_argument("--out", required=True, help="output folder (result.json, report.html; optuna: study journal; gates: model.pt)")
     s.add_argument("--quiet", action="store_true")
+    o = s.add_argument_group("optuna")
+    for flag, kw in _OPTUNA_FLAGS.items():
+        o.add_argument(flag, **kw)
+    t = s.add_argument_group("optfs / dnis / optinter (torch)")
+    for flag, kw in _GATE_FLAGS.items():
+        t.add_argument(flag, **kw)
 
     j = sub.add_parser("run", help="run a job file: rank -> prune -> search -> summary, resuming where it stopped")
     j.add_argument("job", help="job file (TOML; see docs/jobs.md)")
@@ -182,26 +219,50 @@ def _cmd_rank(args: argparse.Namespace) -> int:
 
 def _cmd_search(args: argparse.Namespace) -> int:
     from autofeat.searching.api import search
-    from autofeat.searching.spaces import load_space
 
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise AutofeatError(f"--out {args.out}: exists and is not a folder")
-    load_space(args.space, spaces_dir=args.spaces_dir)  # fail on a bad space before any work
+    gate = args.method != "optuna"
+    mine, other = (_GATE_FLAGS, _OPTUNA_FLAGS) if gate else (_OPTUNA_FLAGS, _GATE_FLAGS)
+    for flag in other:
+        if getattr(args, _dest(flag)) is not None:
+            raise AutofeatError(f"{flag} does not apply to --method {args.method}")
+    options: dict[str, Any] = {}
+    for flag in [*mine, "--max-features", "--sample-rows", "--seed", "--n-jobs"]:
+        value = getattr(args, _dest(flag))
+        if value is not None:
+            options[_RENAMED.get(_dest(flag), _dest(flag))] = value
+    if "space" in options:
+        from autofeat.searching.spaces import load_space
+
+        load_space(options["space"], spaces_dir=options.get("spaces_dir"))  # fail on a bad space before any work
+        options["space"] = tuple(options["space"])
     result = search(
         args.data, args.label, method=args.method, ranking=args.ranking, out=args.out,
         header=not args.no_header, delimiter=args.delimiter, ignore=args.ignore,
-        numeric=args.numeric, categorical=args.categorical, quiet=args.quiet,
-        space=tuple(args.space), spaces_dir=args.spaces_dir, n_trials=args.trials, timeout=args.timeout,
-        storage=args.storage, study_name=args.study, second_objective=args.second_objective,
-        max_features=args.max_features, sample_rows=args.sample_rows, seed=args.seed, n_jobs=args.n_jobs,
+        numeric=args.numeric, categorical=args.categorical, quiet=args.quiet, **options,
     )
     m = result.metrics
+    if gate:
+        print(f"{args.method} + {result.extra['model']}: valid AUC {m['valid_auc']:.4f}, test AUC {m['test_auc']:.4f}, "
+              f"test logloss {m['test_logloss']:.4f}; params {m['params_before']:,} -> {m['params_after']:,}; "
+              f"search {m['search_seconds']:.1f} s, retrain {m['retrain_seconds']:.1f} s")
+        print(f"{len(result.features)} of {m['candidates']} features: " + ", ".join(result.features))
+        if result.interactions:
+            chosen = [f"{k}={v}" for k, v in result.interactions.items() if v != "naive"]
+            print("pairs: " + (", ".join(chosen) if chosen else "all naive"))
+        print(f"wrote {Path(args.out) / 'result.json'}, model.pt, report.html")
+        return 0
     print(f"{result.extra['n_trials']} finished trials ({result.extra['n_pruned']} pruned); best trial "
           f"#{result.extra['best_trial']['number']}: valid AUC {m['valid_auc']:.4f}, test AUC {m['test_auc']:.4f}, "
           f"{len(result.features)} features")
     print("features: " + ", ".join(result.features))
     print(f"wrote {Path(args.out) / 'result.json'}")
     return 0
+
+
+def _dest(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ from html import escape
 from typing import Any
 
 from autofeat.report.page import PAGE_END, page_start
-from autofeat.report.svg import bar_chart, history_chart
+from autofeat.report.svg import bar_chart, category_matrix, histograms, history_chart
 
 __all__ = ["search_html"]
 
@@ -16,6 +16,8 @@ def search_html(result: dict[str, Any]) -> str:
     """Render a ``result.json`` document (as a dict)."""
     m = result.get("metrics", {})
     method = str(result.get("method", ""))
+    if method != "optuna":
+        return _gate_html(result)
     out = [page_start(f"autofeat search: {method}", f"Search ({method})"),
            f"<p>{result.get('n_trials', 0)} finished trials ({result.get('n_pruned', 0)} pruned). Best trial "
            f"#{result.get('best_trial', {}).get('number', '?')}: valid AUC <b>{m.get('valid_auc', float('nan')):.4f}</b>, "
@@ -48,5 +50,65 @@ def search_html(result: dict[str, Any]) -> str:
         for k, v in params.items():
             out.append(f"<tr><td class='l'>{escape(str(k))}</td><td class='l'>{escape(str(v))}</td></tr>")
         out.append("</table>")
+    out.append(PAGE_END)
+    return "\n".join(out)
+
+
+_METHOD_COLORS = {"memorize": "#4878a8", "factorize": "#9cc3e6", "naive": "#f2f2f2"}
+
+
+def _gate_html(result: dict[str, Any]) -> str:
+    """Report of a differentiable search (optfs, dnis, optinter)."""
+    m = result.get("metrics", {})
+    method = str(result.get("method", ""))
+    nan = float("nan")
+    out = [page_start(f"autofeat search: {method}", f"Search ({method} + {escape(str(result.get('model', '')))})"),
+           f"<p>Retrained model: valid AUC <b>{m.get('valid_auc', nan):.4f}</b>, test AUC <b>{m.get('test_auc', nan):.4f}</b>, "
+           f"test log loss {m.get('test_logloss', nan):.4f}. Parameters {m.get('params_before', 0):,} (supernet) &rarr; "
+           f"<b>{m.get('params_after', 0):,}</b> (exported model). Search {m.get('search_seconds', nan):.1f} s, "
+           f"retrain {m.get('retrain_seconds', nan):.1f} s ({m.get('retrain_epochs', '?')} epochs); "
+           f"{len(result.get('features', []))} of {m.get('candidates', '?')} features kept.</p>",
+           "<p class='note'>Vocabularies come from the train split; every choice is made on train and validation "
+           "rows; the test split is scored once, after the retrain.</p>"]
+    hists = result.get("gate_histograms")
+    if hists and hists.get("counts"):
+        out.append("<h2>Gate values over the search</h2>")
+        out.append(histograms(hists["edges"], hists["counts"], row_labels=[f"epoch {i}" for i in range(len(hists["counts"]))],
+                              title="gate logits m per value (log counts; blue m > 0 kept, red dropped)"))
+    ratio = result.get("kept_ratio")
+    if ratio:
+        names = sorted(ratio, key=lambda k: -ratio[k])
+        out.append("<h2>Kept values per field</h2>")
+        out.append(bar_chart(names, [ratio[k] for k in names], title="share of the field's values kept"))
+    dims = result.get("embedding_dims") or {}
+    if method == "dnis" and dims:
+        names = sorted(dims, key=lambda k: -dims[k])
+        out.append("<h2>Embedding dimensions</h2>")
+        out.append(bar_chart(names, [float(dims[k]) for k in names], title="dimensions per field (mean over its values)"))
+        blocks = result.get("block_dims") or {}
+        sizes = result.get("block_sizes") or {}
+        if blocks:
+            out.append("<table><tr><th class='l'>field</th><th class='l'>dims per frequency block (values)</th></tr>")
+            for f, ds in blocks.items():
+                cells = ", ".join(f"{d} ({n:,})" for d, n in zip(ds, sizes.get(f, [])))
+                out.append(f"<tr><td class='l'>{escape(f)}</td><td class='l'>{cells}</td></tr>")
+            out.append("</table>")
+    inter = result.get("interactions") or {}
+    if inter:
+        names: list[str] = []
+        for key in inter:
+            for n in key.split("|"):
+                if n not in names:
+                    names.append(n)
+        cells = {(names.index(k.split("|")[0]), names.index(k.split("|")[1])): v for k, v in inter.items()}
+        out.append("<h2>Interaction methods</h2>")
+        out.append(category_matrix(names, cells, _METHOD_COLORS, title="method chosen per candidate pair"))
+    for key, title in (("search_history", "Search"), ("retrain_history", "Retrain")):
+        h = result.get(key) or []
+        if h:
+            out.append(f"<h2>{title}: validation AUC per epoch</h2>")
+            out.append(history_chart([int(r["epoch"]) for r in h], [r["valid_auc"] for r in h],
+                                     title=f"{title.lower()} validation AUC", ylabel="valid AUC", xlabel="epoch"))
+    out.append("<h2>Kept features</h2><p>" + ", ".join(escape(f) for f in result.get("features", [])) + "</p>")
     out.append(PAGE_END)
     return "\n".join(out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-__all__ = ["bar_chart", "scatter_log_x", "heat_map", "history_chart"]
+__all__ = ["bar_chart", "scatter_log_x", "heat_map", "history_chart", "histograms", "category_matrix"]
 
 _FONT = 'font-family="sans-serif" font-size="11"'
 
@@ -111,7 +111,7 @@ def heat_map(names: list[str], matrix: list[list[float | None]], *, title: str, 
 
 
 def history_chart(xs: list[int], ys: list[float], *, title: str, ylabel: str,
-                  pruned: list[int] | None = None, width: int = 720, height: int = 300) -> str:
+                  pruned: list[int] | None = None, xlabel: str = "trial", width: int = 720, height: int = 300) -> str:
     """Trial values as points with the best-so-far (maximum) as a step line; pruned trials
     as grey ticks on the x axis."""
     left, bottom, top, right = 60, 36, 24, 20
@@ -131,7 +131,7 @@ def history_chart(xs: list[int], ys: list[float], *, title: str, ylabel: str,
              f'<text x="4" y="14" {_FONT} font-weight="bold">{escape(title)}</text>',
              f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#888"/>',
              f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#888"/>',
-             f'<text x="{left + pw / 2}" y="{height - 6}" text-anchor="middle" {_FONT}>trial</text>',
+             f'<text x="{left + pw / 2}" y="{height - 6}" text-anchor="middle" {_FONT}>{escape(xlabel)}</text>',
              f'<text x="12" y="{top + ph / 2}" transform="rotate(-90 12 {top + ph / 2})" text-anchor="middle" {_FONT}>{escape(ylabel)}</text>']
     for v in (ymin, (ymin + ymax) / 2, ymax):
         parts.append(f'<text x="{left - 4}" y="{py(v) + 4:.1f}" text-anchor="end" {_FONT}>{v:.4g}</text>')
@@ -151,5 +151,59 @@ def history_chart(xs: list[int], ys: list[float], *, title: str, ylabel: str,
         parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3.5" fill="#4878a8"><title>trial {x}: {y:.5g}</title></circle>')
     for x in pruned or []:
         parts.append(f'<line x1="{px(x):.1f}" y1="{top + ph - 6}" x2="{px(x):.1f}" y2="{top + ph}" stroke="#999"><title>trial {x}: pruned</title></line>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def histograms(edges: list[float], rows: list[list[int]], *, title: str, row_labels: list[str],
+               width: int = 720, row_height: int = 46) -> str:
+    """One small histogram per row (e.g. per epoch) on a shared x axis (log-scaled counts)."""
+    left, right = 70, 20
+    pw = width - left - right
+    nb = max(len(edges) - 1, 1)
+    height = 30 + row_height * len(rows) + 18
+    peak = max([math.log1p(c) for r in rows for c in r] + [1e-12])
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
+             f'<text x="4" y="14" {_FONT} font-weight="bold">{escape(title)}</text>']
+    for i, (lab, counts) in enumerate(zip(row_labels, rows)):
+        base = 24 + (i + 1) * row_height - 4
+        parts.append(f'<text x="{left - 6}" y="{base - 4}" text-anchor="end" {_FONT}>{escape(lab)}</text>')
+        for b, c in enumerate(counts):
+            h = (row_height - 8) * math.log1p(c) / peak
+            color = "#4878a8" if edges[b] >= 0 else "#c0504d"
+            parts.append(f'<rect x="{left + pw * b / nb:.1f}" y="{base - h:.1f}" width="{pw / nb - 1:.1f}" '
+                         f'height="{h:.1f}" fill="{color}"><title>[{edges[b]:.2g}, {edges[b + 1]:.2g}): {c}</title></rect>')
+    axis = 24 + len(rows) * row_height + 12
+    for v in (edges[0], 0.0, edges[-1]):
+        x = left + pw * (v - edges[0]) / (edges[-1] - edges[0])
+        parts.append(f'<text x="{x:.1f}" y="{axis}" text-anchor="middle" {_FONT}>{v:g}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def category_matrix(names: list[str], cells: dict[tuple[int, int], str], colors: dict[str, str], *,
+                    title: str, cell: int = 22) -> str:
+    """Symmetric matrix whose cells show a category (colour, with a legend); empty cells grey."""
+    k = len(names)
+    left = min(200, 12 + 7 * max((len(s) for s in names), default=4))
+    top = left
+    width = max(left + cell * k + 10, 360)
+    height = top + cell * k + 34
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
+             f'<text x="4" y="14" {_FONT} font-weight="bold">{escape(title)}</text>']
+    for n, (cat, color) in enumerate(colors.items()):
+        parts.append(f'<rect x="{4 + n * 110}" y="22" width="12" height="12" fill="{color}"/>'
+                     f'<text x="{20 + n * 110}" y="32" {_FONT}>{escape(cat)}</text>')
+    for i, n in enumerate(names):
+        parts.append(f'<text x="{left - 4}" y="{top + i * cell + cell * 0.7:.1f}" text-anchor="end" {_FONT}>{escape(n)}</text>')
+        x = left + i * cell + cell * 0.7
+        parts.append(f'<text x="{x:.1f}" y="{top - 4}" transform="rotate(-60 {x:.1f} {top - 4})" {_FONT}>{escape(n)}</text>')
+    for i in range(k):
+        for j in range(k):
+            cat = cells.get((i, j)) or cells.get((j, i))
+            fill = colors.get(cat, "#eee") if cat else "#eee"
+            tip = f"{names[i]} x {names[j]}: {cat}" if cat else ""
+            parts.append(f'<rect x="{left + j * cell}" y="{top + i * cell}" width="{cell - 1}" height="{cell - 1}" '
+                         f'fill="{fill}"><title>{escape(tip)}</title></rect>')
     parts.append("</svg>")
     return "".join(parts)

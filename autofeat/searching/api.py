@@ -13,7 +13,7 @@ from autofeat.searching.result import SearchResult
 
 __all__ = ["search", "METHODS"]
 
-METHODS = ("optuna",)
+METHODS = ("optuna", "optfs", "dnis", "optinter")
 
 
 def search(
@@ -38,12 +38,18 @@ def search(
         data, label, header, delimiter, ignore, numeric, categorical: as for
             :func:`autofeat.rank`; they shape the ranking made here when ``ranking`` is omitted
             (the search encodes each feature with the kind the ranking gave it).
-        method: ``"optuna"`` (LightGBM evaluator over feature subsets and hyperparameters).
+        method: ``"optuna"`` (LightGBM evaluator over feature subsets and hyperparameters),
+            ``"optfs"`` (value gates), ``"dnis"`` (embedding dimensions) or ``"optinter"``
+            (pair interaction methods); the last three train a torch CTR model
+            (see :mod:`autofeat.searching.gates`).
         ranking: a :class:`Ranking`, or the path of a ``ranking.json``; ranked here if omitted.
-        out: folder for ``result.json`` and the study's journal (a re-run continues the study);
-            a temporary folder when omitted.
+        out: folder for ``result.json`` and ``report.html`` (optuna: also the study's journal,
+            so a re-run continues the study; gates: also the compact ``model.pt``); a
+            temporary folder for optuna, nothing written for the gates, when omitted.
         options: fields of :class:`~autofeat.searching.optuna_search.OptunaSearchOptions`
-            (``n_trials``, ``space``, ``storage``, ``study_name``, ``seed``, ...).
+            (``n_trials``, ``space``, ``storage``, ``study_name``, ``seed``, ...) for optuna, of
+            :class:`~autofeat.searching.gates.base.GateOptions` (``model``, ``dim``,
+            ``search_epochs``, ``penalty``, ``device``, ...) for the others.
 
     Example:
         >>> import autofeat
@@ -54,17 +60,24 @@ def search(
         True
     """
     from autofeat.ranking.api import rank
-    from autofeat.searching.optuna_search import OptunaSearchOptions, optuna_search
 
     if method not in METHODS:
         raise OptionError(f"--method {method!r}: unknown (available: {', '.join(METHODS)})")
-    known = set(OptunaSearchOptions.__dataclass_fields__)
+    if method == "optuna":
+        from autofeat.searching.optuna_search import OptunaSearchOptions as Options
+    else:
+        from autofeat.searching.gates.base import GateOptions as Options  # type: ignore[assignment]
+    known = set(Options.__dataclass_fields__)
     unknown = sorted(set(options) - known)
     if unknown:
-        raise OptionError(f"unknown search option(s): {', '.join(unknown)}")
+        raise OptionError(f"unknown option(s) for --method {method}: {', '.join(unknown)}")
     if isinstance(options.get("space"), str):
         options["space"] = tuple(s for s in options["space"].split(",") if s)
-    opts = OptunaSearchOptions(**options)
+    if isinstance(options.get("hidden"), (list, str)):
+        h = options["hidden"]
+        options["hidden"] = tuple(int(x) for x in (h.split(",") if isinstance(h, str) else h))
+    opts = Options(**options)
+    opts.check()  # a bad option fails before any data is read
     if ranking is None:
         ranking = rank(data, label, header=header, delimiter=delimiter, ignore=ignore,
                        numeric=numeric, categorical=categorical, quiet=quiet, seed=opts.seed)
@@ -72,8 +85,16 @@ def search(
         ranking = Ranking.load(ranking)
     if ranking.label != str(label):
         raise OptionError(f"the ranking is for label {ranking.label!r}, not {str(label)!r}")
+    if method != "optuna":
+        from autofeat.searching.gates.base import run
+
+        return run(method, data, str(label), ranking, out, opts, header=header,  # type: ignore[arg-type]
+                   delimiter=delimiter, quiet=quiet)
+    from autofeat.searching.optuna_search import optuna_search
+
     if out is None:
         with tempfile.TemporaryDirectory(prefix="autofeat-search-") as tmp:
-            return optuna_search(data, str(label), ranking, tmp, opts, header=header,
+            return optuna_search(data, str(label), ranking, tmp, opts, header=header,  # type: ignore[arg-type]
                                  delimiter=delimiter, quiet=quiet)
-    return optuna_search(data, str(label), ranking, out, opts, header=header, delimiter=delimiter, quiet=quiet)
+    return optuna_search(data, str(label), ranking, out, opts, header=header,  # type: ignore[arg-type]
+                         delimiter=delimiter, quiet=quiet)

@@ -74,8 +74,8 @@ class GateOptions:
     test_fraction: float = 0.1
     time_column: str | None = None
     final_temp: float = 200.0
-    penalty: float = 50.0
-    gate_lr: float = 3e-3
+    penalty: float = 20.0
+    gate_lr: float = 1e-2
     rewind_epoch: int = 1
     blocks: int = 4
     arch_lr: float = 1e-2

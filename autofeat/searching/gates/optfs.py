@@ -69,8 +69,14 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
     if options.rewind_epoch == 0:
         rewound.update(snapshot(model))
 
+    weight = [0.0]
+
     def before(e: int, n: int) -> None:
         gate.tau = options.final_temp ** (e / (n - 1)) if n > 1 else options.final_temp
+        # The first epoch (tau = 1) trains embeddings and gates without the penalty: with
+        # freshly initialized (tiny) embeddings every gate's loss gradient is tiny, and the
+        # penalty alone would close gates before their values had a chance to matter.
+        weight[0] = options.penalty if e > 0 or n == 1 else 0.0
 
     def after(e: int) -> dict[str, float]:
         m = gate.gate_logits.detach().cpu().numpy()
@@ -81,7 +87,7 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
         return {"tau": gate.tau, "kept_share": kept_share[-1]}
 
     step = ArchStep([gate.gate_logits], lr=options.gate_lr,
-                    penalty=lambda: options.penalty * torch.sigmoid(gate.tau * gate.gate_logits).mean())
+                    penalty=lambda: weight[0] * torch.sigmoid(gate.tau * gate.gate_logits).mean())
     report = fit(model, feed, td.train, td.valid, options.train_options(quiet), epochs=epochs, arch=step,
                  before_epoch=before, after_epoch=after, early_stopping=False, desc="optfs search")
     keep = (gate.gate_logits.detach().cpu().numpy() > 0).astype(np.float32)
