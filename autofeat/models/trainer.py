@@ -185,6 +185,21 @@ def fit(
     """
     if opts.n_jobs:
         torch.set_num_threads(opts.n_jobs)
+    # Same seed, same result: multi-threaded sparse-gradient kernels otherwise sum in a
+    # varying order (warn_only: a CUDA op without a deterministic version still runs).
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        return _fit(model, feed, train, valid, opts, epochs, arch, penalty, before_epoch, after_epoch,
+                    early_stopping, desc)
+    finally:
+        torch.use_deterministic_algorithms(was_deterministic)
+
+
+def _fit(model: nn.Module, feed: Feed, train: np.ndarray, valid: np.ndarray, opts: TrainOptions,
+         epochs: int | None, arch: ArchStep | None, penalty: Callable[[], torch.Tensor] | None,
+         before_epoch: Callable[[int, int], None] | None, after_epoch: Callable[[int], dict[str, float] | None] | None,
+         early_stopping: bool, desc: str) -> FitReport:
     n_epochs = epochs or opts.epochs
     optims = _optimizers(model, opts, arch)
     arch_opt: torch.optim.Optimizer | None = None

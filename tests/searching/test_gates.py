@@ -1,0 +1,211 @@
+"""The differentiable searches (OptFS, DNIS, OptInter) on generated data with planted structure."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import autofeat  # noqa: E402
+from autofeat.datasets import CTRSpec, make_ctr  # noqa: E402
+from autofeat.encode.training import load_training_data, split_rows  # noqa: E402
+from autofeat.errors import DataError, OptionError  # noqa: E402
+from autofeat.searching.gates import base  # noqa: E402
+from autofeat.searching.gates.base import GateOptions  # noqa: E402
+
+SPEC = CTRSpec(n_informative=4, n_noise=4, n_uniform_noise=1, max_cardinality=2000, max_noise_cardinality=20000)
+FAST = dict(batch_size=1024, max_features=12, seed=0)
+
+
+@pytest.fixture(scope="module")
+def planted() -> tuple[pa.Table, dict, autofeat.Ranking]:
+    table, truth = make_ctr(60_000, spec=SPEC, seed=0)
+    return table, truth, autofeat.rank(table, "click")
+
+
+def _noise(truth: dict) -> set[str]:
+    return set(truth["noise"])
+
+
+def test_optfs_drops_noise_values_and_keeps_informative_fields(planted) -> None:
+    table, truth, ranking = planted
+    res = autofeat.search(table, "click", method="optfs", ranking=ranking, penalty=20.0, gate_lr=0.02,
+                          search_epochs=4, **FAST)
+    informative = [f for f in truth["informative"] if f in ranking.top(12)]
+    assert set(informative) <= set(res.features)
+    vocab = res.extra["vocabulary"]
+    noise = [f for f in vocab if f in _noise(truth)]
+    kept_noise = sum((res.kept_values or {}).get(f, 0) for f in noise) / sum(vocab[f] for f in noise)
+    kept_inf = sum((res.kept_values or {}).get(f, 0) for f in informative) / sum(vocab[f] for f in informative)
+    assert kept_noise < 0.01 < kept_inf
+    assert sum(f not in res.features for f in noise) >= 2  # whole noise fields dropped
+    assert res.metrics["params_after"] < res.metrics["params_before"] / 3
+    assert res.metrics["valid_auc"] > 0.8
+
+
+def test_dnis_gives_informative_fields_more_dimensions(planted) -> None:
+    table, truth, ranking = planted
+    res = autofeat.search(table, "click", method="dnis", ranking=ranking, **FAST)
+    dims = res.embedding_dims
+    # Informative and noise fields of comparable (high) cardinality.
+    inf = [dims[f] for f in ("inf_2", "inf_3") if f in dims]
+    noise = [dims.get(f, 0) for f in ("noise_2", "noise_3", "hinoise_0")]
+    assert len(inf) == 2 and min(inf) > np.mean(noise)
+    assert res.metrics["params_after"] < res.metrics["params_before"]
+    assert all(len(v) >= 1 for v in res.extra["block_dims"].values())
+
+
+def test_optinter_memorizes_the_planted_pair_and_leaves_noise_pairs_naive(planted) -> None:
+    table, truth, ranking = planted
+    res = autofeat.search(table, "click", method="optinter", ranking=ranking, **FAST)
+    planted_pair = [k for k in res.interactions if set(k.split("|")) == {"int_a", "int_b"}]
+    assert planted_pair and res.interactions[planted_pair[0]] != "naive"
+    noise = _noise(truth)
+    noisy = [v for k, v in res.interactions.items() if any(n in noise for n in k.split("|"))]
+    assert noisy and sum(v == "naive" for v in noisy) > len(noisy) / 2
+
+
+@pytest.mark.parametrize("method", ["optfs", "dnis", "optinter"])
+def test_exported_model_predicts_like_the_retrained_one(planted, method, tmp_path) -> None:
+    from autofeat.models.export import export_compact, load_compact
+    from autofeat.models.trainer import Feed, predict
+
+    table, _, ranking = planted
+    opts = GateOptions(search_epochs=2, epochs=2, penalty=20.0, **FAST)
+    feats = ranking.top(12)
+    td = load_training_data(table, "click", feats, kinds={f: ranking.feature(f).kind for f in feats})
+    arch = base._method(method)(td, ranking, opts, True)
+    model, cross, _ = base.retrain(td, arch, opts, True)
+    compact = export_compact(model, td, arch, cross_keys=cross[2] if cross else None)
+    feed = Feed(td.ids[:, arch.fields], td.y, None if cross is None else cross[0])
+    expected = predict(model, feed, td.test)
+    compact.save(tmp_path / "model.pt")
+    loaded = load_compact(tmp_path / "model.pt")
+    got = loaded.predict(table.take(pa.array(td.test)))  # from raw values
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    if method == "dnis":
+        assert compact.n_params() < base.count_params(model)
+
+
+def _scramble_test_rows(table: pa.Table, seed: int, label: str) -> pa.Table:
+    """Rewrite every value of the rows that the split puts in test: labels flipped,
+    categoricals replaced by unseen values, numbers by random ones."""
+    n = table.num_rows
+    _, _, test = split_rows(n, seed, 0.1, 0.1)
+    rng = np.random.default_rng(99)
+    cols = {}
+    for name in table.column_names:
+        col = table.column(name).to_numpy(zero_copy_only=False).copy()
+        if name == label:
+            col[test] = 1 - col[test]
+        elif col.dtype.kind == "f":
+            col[test] = rng.normal(size=test.size) * 1e3
+        elif col.dtype.kind in "iu":
+            col[test] = 10**9 + rng.integers(0, 10**6, test.size)
+        else:
+            col[test] = np.array([f"unseen{i}" for i in rng.integers(0, 10**6, test.size)], dtype=object)
+        cols[name] = col
+    return pa.table(cols)
+
+
+@pytest.mark.parametrize("method", ["dnis", "optfs"])
+def test_no_test_row_influences_any_choice(planted, method) -> None:
+    table, _, ranking = planted
+    scrambled = _scramble_test_rows(table, 0, "click")
+    kw = dict(method=method, ranking=ranking, search_epochs=2, epochs=2, **FAST)
+    a = autofeat.search(table, "click", **kw)
+    b = autofeat.search(scrambled, "click", **kw)
+    assert (a.features, a.embedding_dims, a.kept_values, a.interactions) == \
+           (b.features, b.embedding_dims, b.kept_values, b.interactions)
+    assert a.metrics["valid_auc"] == pytest.approx(b.metrics["valid_auc"], abs=1e-9)
+    assert a.extra["search_history"] == b.extra["search_history"]
+    assert a.metrics["test_auc"] != pytest.approx(b.metrics["test_auc"], abs=1e-3)  # the test rows did change
+
+
+def test_vocabulary_is_fitted_on_train_rows_with_an_oov_slot() -> None:
+    values = np.array([f"v{i % 50}" for i in range(2_000)] + [f"rare{i}" for i in range(500)], dtype=object)
+    y = (np.arange(values.size) % 3 == 0).astype(np.int8)
+    td = load_training_data({"f": values, "y": y}, "y", ["f"], min_count=2, seed=1)
+    f = td.fields[0]
+    assert f.size == 51  # 50 frequent values + OOV; the 500 singletons share id 0
+    assert (td.ids[np.char.startswith(values.astype(str), "rare"), 0] == 0).all()
+    assert list(f.counts[1:]) == sorted(f.counts[1:], reverse=True)  # ids in train frequency order
+    train_only = {v for v in values[td.train]}
+    assert all(v in train_only for v in f.values.to_pylist())
+
+
+def test_time_column_puts_the_newest_rows_in_test() -> None:
+    n = 1_000
+    t = np.arange(n)[::-1].copy()  # row 0 is the newest
+    data = {"ts": t, "f": np.arange(n) % 7, "y": (np.arange(n) % 4 == 0).astype(np.int8)}
+    td = load_training_data(data, "y", ["f"], time_column="ts")
+    assert t[td.test].min() > t[td.valid].max() > t[td.train].max() - 1
+    assert td.test.size == 100 and td.valid.size == 100
+
+
+def test_bad_inputs_give_one_line_errors() -> None:
+    n = 2_000
+    y = np.zeros(n, np.int8)
+    y[-3:] = 1
+    with pytest.raises(DataError, match="one class only in the train split"):  # positives only in the newest rows
+        load_training_data({"f": np.arange(n) % 5, "ts": np.arange(n), "y": y}, "y", ["f"], time_column="ts")
+    ids = {"row_id": np.arange(n), "y": (np.arange(n) % 2).astype(np.int8)}
+    with pytest.raises(DataError, match="out of vocabulary"):
+        load_training_data(ids, "y", ["row_id"])
+    table, _ = make_ctr(3_000, seed=0)
+    with pytest.raises(OptionError, match="--model"):
+        autofeat.search(table, "click", method="optfs", model="transformer")
+    with pytest.raises(OptionError, match="--method"):
+        autofeat.search(table, "click", method="autoint")
+    if not torch.cuda.is_available():
+        with pytest.raises(OptionError, match="no CUDA device"):
+            autofeat.search(table, "click", method="dnis", device="cuda")
+    with pytest.raises(OptionError, match="unknown option"):
+        autofeat.search(table, "click", method="dnis", n_trials=3)
+
+
+def test_cli_gate_search_writes_result_model_and_report(tmp_path) -> None:
+    data = tmp_path / "d.csv"
+    from autofeat.datasets import write_ctr_csv
+
+    write_ctr_csv(data, 20_000, spec=SPEC, seed=0)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "autofeat.cli", "search", str(data), "--label", "click", "--method", "optinter",
+           "--model", "fm", "--out", str(out), "--quiet", "--search-epochs", "1", "--epochs", "1", "--max-features", "6"]
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    doc = json.loads((out / "result.json").read_text())
+    for key in ("method", "features", "embedding_dims", "interactions", "metrics"):
+        assert key in doc
+    for key in ("valid_auc", "test_auc", "test_logloss", "params_before", "params_after", "search_seconds", "retrain_seconds"):
+        assert key in doc["metrics"]
+    assert (out / "model.pt").exists() and "Interaction methods" in (out / "report.html").read_text()
+    bad = tmp_path / "bad"
+    run = subprocess.run(cmd[:-9] + ["--out", str(bad), "--device", "cuda", "--quiet"], capture_output=True, text=True)
+    if not torch.cuda.is_available():
+        assert run.returncode == 2 and run.stderr.count("\n") == 1 and "cuda" in run.stderr
+        assert not bad.exists() or not any(bad.iterdir())
+    run = subprocess.run(cmd[:-9] + ["--out", str(bad), "--trials", "3"], capture_output=True, text=True)
+    assert run.returncode == 2 and "--trials does not apply" in run.stderr
+
+
+@pytest.mark.parametrize("name", ["lr", "fm", "deepfm", "dcn", "ipnn", "dnn"])
+def test_every_backbone_learns(planted, name) -> None:
+    from autofeat.models.backbones import CTRModel
+    from autofeat.models.trainer import Feed, TrainOptions, evaluate, fit
+
+    table, _, ranking = planted
+    feats = ranking.top(6)
+    td = load_training_data(table, "click", feats, kinds={f: ranking.feature(f).kind for f in feats})
+    torch.manual_seed(0)
+    model = CTRModel(td.sizes, 8, name, hidden=(32,))
+    feed = Feed(td.ids, td.y)
+    report = fit(model, feed, td.train, td.valid, TrainOptions(epochs=2, batch_size=1024, lr=3e-3))
+    assert report.best_auc > 0.7
+    assert evaluate(model, feed, td.valid)[0] == pytest.approx(report.best_auc)  # best epoch restored
