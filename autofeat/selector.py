@@ -62,9 +62,10 @@ class AutoFeatSelector(SelectorMixin, BaseEstimator):
             features in the order (0: off).
         include_flagged: also select columns flagged as leaks, ids, constants or duplicates.
         search: ``"optuna"`` to choose the subset by an Optuna + LightGBM search over the
-            ranking's best ``k`` features (validation AUC on a seeded split) instead of taking
-            them all; ``None`` (default) selects by the ranking alone.
-        search_trials: trials of that search.
+            ranking's best ``k`` features (validation AUC on a seeded split), or ``"optfs"``
+            to keep the fields whose OptFS value gates stay open (a DeepFM trained with
+            torch), instead of taking them all; ``None`` (default) selects by the ranking alone.
+        search_trials: trials of the optuna search.
         bins: quantile bins for numeric columns.
         sample_rows: rank on a seeded sample of this many rows.
         random_state: seed for the row samples.
@@ -91,7 +92,7 @@ class AutoFeatSelector(SelectorMixin, BaseEstimator):
         redundancy: bool = True,
         pairs_top: int = 20,
         include_flagged: bool = False,
-        search: Literal["optuna"] | None = None,
+        search: Literal["optuna", "optfs"] | None = None,
         search_trials: int = 20,
         bins: int = 20,
         sample_rows: int | None = None,
@@ -128,8 +129,8 @@ class AutoFeatSelector(SelectorMixin, BaseEstimator):
             raise ValueError(f"k must be a non-negative int or 'all', got {self.k!r}")
         if self.alpha is not None and not 0 < self.alpha <= 1:
             raise ValueError(f"alpha must be in (0, 1], got {self.alpha!r}")
-        if self.search not in (None, "optuna"):
-            raise ValueError(f"search must be None or 'optuna', got {self.search!r}")
+        if self.search not in (None, "optuna", "optfs"):
+            raise ValueError(f"search must be None, 'optuna' or 'optfs', got {self.search!r}")
         if not isinstance(self.search_trials, (int, np.integer)) or self.search_trials < 1:
             raise ValueError(f"search_trials must be a positive int, got {self.search_trials!r}")
 
@@ -221,7 +222,8 @@ class AutoFeatSelector(SelectorMixin, BaseEstimator):
         # Search only over the features the ranking already selected.
         trimmed = replace(ranking, features=[f for f in ranking.features if f.name in set(candidates)])
         try:
-            res = search(table, label, method=self.search, ranking=trimmed, n_trials=self.search_trials,
+            extra = {"n_trials": self.search_trials} if self.search == "optuna" else {}
+            res = search(table, label, method=self.search, ranking=trimmed, **extra,
                          max_features=len(candidates), quiet=not self.verbose,
                          seed=0 if self.random_state is None else int(self.random_state), n_jobs=self.n_jobs)
         except AutofeatError as exc:

@@ -16,6 +16,11 @@ import autofeat  # noqa: E402
 from autofeat.datasets import CTRSpec, make_ctr, write_ctr_csv  # noqa: E402
 from autofeat.ranking.quality import QualityThresholds  # noqa: E402
 from autofeat.ranking.result import FeatureScore, PairResult  # noqa: E402
+from autofeat.encode.training import TrainingData, load_training_data  # noqa: E402
+from autofeat.models.backbones import CTRModel  # noqa: E402
+from autofeat.models.export import CompactModel, load_compact  # noqa: E402
+from autofeat.models.trainer import TrainOptions  # noqa: E402
+from autofeat.searching.gates.base import GateOptions  # noqa: E402
 from autofeat.searching.optuna_search import OptunaSearchOptions  # noqa: E402
 from autofeat.searching.spaces import load_space  # noqa: E402
 
@@ -31,13 +36,21 @@ ITEMS = [
     ("autofeat.SearchResult", autofeat.SearchResult),
     ("autofeat.searching.optuna_search.OptunaSearchOptions", OptunaSearchOptions),
     ("autofeat.searching.spaces.load_space", load_space),
+    ("autofeat.searching.gates.base.GateOptions", GateOptions),
+    ("autofeat.encode.training.load_training_data", load_training_data),
+    ("autofeat.encode.training.TrainingData", TrainingData),
+    ("autofeat.models.backbones.CTRModel", CTRModel),
+    ("autofeat.models.trainer.TrainOptions", TrainOptions),
+    ("autofeat.models.export.load_compact", load_compact),
+    ("autofeat.models.export.CompactModel", CompactModel),
     ("autofeat.datasets.make_ctr", make_ctr),
     ("autofeat.datasets.write_ctr_csv", write_ctr_csv),
     ("autofeat.datasets.CTRSpec", CTRSpec),
     ("autofeat.AutofeatError", autofeat.AutofeatError),
 ]
 METHODS = {"Ranking": ["top", "feature", "to_dict", "to_json", "load", "to_tsv", "to_frame", "save", "report"],
-           "AutoFeatSelector": ["fit", "transform"]}
+           "AutoFeatSelector": ["fit", "transform"],
+           "CompactModel": ["predict", "encode", "n_params", "save"]}
 
 
 def _sig(obj: object) -> str:

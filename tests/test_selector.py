@@ -119,3 +119,12 @@ def test_selector_with_search_keeps_a_subset_of_the_ranked_features(tmp_path):
     sel.search_result_.report(tmp_path / "r.html")
     assert "Optimization history" in (tmp_path / "r.html").read_text()
     assert len(sel.search_result_.to_frame()) >= 6
+
+
+def test_selector_with_optfs_search_keeps_a_subset(tmp_path):
+    pytest.importorskip("torch")
+    X, y = _frame(n=8000, seed=4)
+    sel = AutoFeatSelector(k=4, search="optfs", random_state=1).fit(X, y)
+    chosen = list(sel.get_feature_names_out())
+    assert chosen and set(chosen) <= set(sel.search_result_.features)
+    assert sel.search_result_.method == "optfs" and sel.search_result_.kept_values is not None

@@ -32,7 +32,8 @@ class TrainOptions:
 
     Attributes:
         epochs: most epochs of a training (early stopping may end it sooner).
-        batch_size: rows per step.
+        batch_size: rows per step (None: train rows / 100, clamped to 256..4096, so small
+            tables still get enough steps per epoch).
         lr: Adam learning rate of the weights.
         weight_decay: L2 on dense weights (embedding tables get none).
         patience: epochs without a better validation AUC before stopping.
@@ -42,7 +43,7 @@ class TrainOptions:
     """
 
     epochs: int = 10
-    batch_size: int = 4096
+    batch_size: int | None = None
     lr: float = 1e-3
     weight_decay: float = 0.0
     patience: int = 1
@@ -53,7 +54,7 @@ class TrainOptions:
 
     def check(self) -> None:
         for name in ("epochs", "batch_size", "patience"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise OptionError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
         if self.lr <= 0:
             raise OptionError(f"--lr must be > 0, got {self.lr}")
@@ -201,6 +202,7 @@ def _fit(model: nn.Module, feed: Feed, train: np.ndarray, valid: np.ndarray, opt
          before_epoch: Callable[[int, int], None] | None, after_epoch: Callable[[int], dict[str, float] | None] | None,
          early_stopping: bool, desc: str) -> FitReport:
     n_epochs = epochs or opts.epochs
+    batch = opts.batch_size or auto_batch_size(train.size)
     optims = _optimizers(model, opts, arch)
     arch_opt: torch.optim.Optimizer | None = None
     if arch is not None:
@@ -219,8 +221,8 @@ def _fit(model: nn.Module, feed: Feed, train: np.ndarray, valid: np.ndarray, opt
             if before_epoch is not None:
                 before_epoch(epoch, n_epochs)
             order = train[rng.permutation(train.size)]
-            for s in range(0, order.size, opts.batch_size):
-                ids, cross, y = feed.batch(order[s:s + opts.batch_size])
+            for s in range(0, order.size, batch):
+                ids, cross, y = feed.batch(order[s:s + batch])
                 for o in optims:
                     o.zero_grad(set_to_none=True)
                 joint = arch is not None and not arch.on_valid
@@ -236,7 +238,7 @@ def _fit(model: nn.Module, feed: Feed, train: np.ndarray, valid: np.ndarray, opt
                     o.step()
                 if arch is not None:
                     if arch.on_valid:
-                        vidx = _next_valid(valid_order, valid, opts.batch_size, rng)
+                        vidx = _next_valid(valid_order, valid, batch, rng)
                         vids, vcross, vy = feed.batch(vidx)
                         arch_opt.zero_grad(set_to_none=True)  # type: ignore[union-attr]
                         vloss = loss_fn(model(vids, vcross), vy)
@@ -248,7 +250,7 @@ def _fit(model: nn.Module, feed: Feed, train: np.ndarray, valid: np.ndarray, opt
                     arch_opt.step()  # type: ignore[union-attr]
                     if arch.after_step is not None:
                         arch.after_step()
-                progress.update_to(epoch * train.size + min(s + opts.batch_size, order.size))
+                progress.update_to(epoch * train.size + min(s + batch, order.size))
             auc, ll = evaluate(model, feed, valid)
             rec = {"epoch": float(epoch), "valid_auc": auc, "valid_logloss": ll}
             if after_epoch is not None:
@@ -267,6 +269,10 @@ def _fit(model: nn.Module, feed: Feed, train: np.ndarray, valid: np.ndarray, opt
     if early_stopping and best_state is not None:
         model.load_state_dict(best_state)
     return FitReport(best_auc, best_epoch, epoch + 1, time.perf_counter() - start, history)
+
+
+def auto_batch_size(n_train: int) -> int:
+    return int(min(4096, max(256, n_train // 100)))
 
 
 def _next_valid(queue: list[np.ndarray], valid: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:

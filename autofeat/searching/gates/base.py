@@ -61,7 +61,7 @@ class GateOptions:
     hidden: tuple[int, ...] = (256, 128)
     epochs: int = 10
     search_epochs: int = 3
-    batch_size: int = 4096
+    batch_size: int | None = None
     lr: float = 1e-3
     patience: int = 1
     seed: int = 0
