@@ -24,7 +24,7 @@ from torch import nn
 
 from autofeat.encode.training import FieldVocab
 from autofeat.errors import DataError
-from autofeat.models.backbones import FIRST_ORDER, make_backbone
+from autofeat.models.backbones import make_backbone
 from autofeat.models.layers import PairInteractions
 
 __all__ = ["CompactModel", "export_compact", "load_compact"]

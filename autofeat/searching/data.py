@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from autofeat.encode.scan import scan
-from autofeat.errors import DataError, OptionError
+from autofeat.encode.training import split_rows
+from autofeat.errors import DataError
 from autofeat.io.sources import open_source
 
 __all__ = ["SplitData", "load_for_search"]
@@ -57,8 +58,7 @@ def load_for_search(
 ) -> SplitData:
     """Read ``features`` and ``label`` of ``data`` into memory and split the rows;
     ``numeric``/``categorical`` force column kinds, as in :func:`autofeat.rank`."""
-    if not 0 < valid_fraction < 1 or not 0 < test_fraction < 1 or valid_fraction + test_fraction >= 1:
-        raise OptionError("valid and test fractions must be in (0, 1) and leave rows for training")
+    split_rows(10, seed, valid_fraction, test_fraction)  # check the fractions before reading
     source = open_source(data, header=header, delimiter=delimiter)
     missing = [f for f in features if f not in source.names]
     if missing:
@@ -70,11 +70,7 @@ def load_for_search(
     order = [sc.names.index(f) for f in features]
     codes = np.ascontiguousarray(sc.sample[order].T)
     y = sc.sample_y
-    n = y.size
-    perm = np.random.default_rng([seed, 21]).permutation(n)
-    n_test = max(1, int(round(n * test_fraction)))
-    n_valid = max(1, int(round(n * valid_fraction)))
-    test, valid, train = perm[:n_test], perm[n_test:n_test + n_valid], perm[n_test + n_valid:]
+    train, valid, test = split_rows(y.size, seed, valid_fraction, test_fraction)
     for part, idx in (("train", train), ("valid", valid)):
         if idx.size == 0 or y[idx].min() == y[idx].max():
             raise DataError(f"{source.name}: the {part} split has one class only ({idx.size} rows); "
@@ -82,5 +78,5 @@ def load_for_search(
     return SplitData(
         names=list(features), kinds=[sc.kinds[i] for i in order],
         cardinalities=[sc.encoders[i].cardinality for i in order],
-        codes=codes, y=y, train=np.sort(train), valid=np.sort(valid), test=np.sort(test),
+        codes=codes, y=y, train=train, valid=valid, test=test,
     )
