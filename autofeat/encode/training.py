@@ -34,7 +34,8 @@ from autofeat.encode.label import LabelParser
 from autofeat.errors import DataError, OptionError
 from autofeat.io.sources import SchemaChanged, Source, open_source
 
-__all__ = ["FieldVocab", "TrainingData", "load_training_data", "split_rows"]
+__all__ = ["FieldVocab", "TrainingData", "load_training_data", "split_rows", "encode_fields", "lookup_sorted",
+           "check_fractions"]
 
 
 @dataclass
@@ -113,21 +114,38 @@ class TrainingData:
 
     def encode(self, table: Any) -> np.ndarray:
         """Ids (rows, fields) of a new table with the same columns (e.g. to score new data)."""
-        from autofeat.io.sources import to_arrow_table
+        return encode_fields(self.fields, table)
 
-        tab, name = to_arrow_table(table)
-        missing = [f.name for f in self.fields if f.name not in tab.column_names]
-        if missing:
-            raise DataError(f"{name}: column {missing[0]!r} of the model is not in the data")
-        return np.stack([f.encode(tab.column(f.name)) for f in self.fields], axis=1)
+
+def encode_fields(fields: Sequence[FieldVocab], table: Any) -> np.ndarray:
+    """Ids (rows, fields) of the raw columns of ``table`` named as ``fields``."""
+    from autofeat.io.sources import to_arrow_table
+
+    tab, name = to_arrow_table(table)
+    missing = [f.name for f in fields if f.name not in tab.column_names]
+    if missing:
+        raise DataError(f"{name}: column {missing[0]!r} of the model is not in the data")
+    return np.stack([f.encode(tab.column(f.name)) for f in fields], axis=1)
+
+
+def lookup_sorted(kept: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Ids of ``keys`` in the sorted vocabulary ``kept``: position + 1, or 0 (OOV) if absent."""
+    if kept.size == 0:
+        return np.zeros(keys.size, np.int32)
+    pos = np.minimum(np.searchsorted(kept, keys), kept.size - 1)
+    return np.where(kept[pos] == keys, pos + 1, 0).astype(np.int32)
+
+
+def check_fractions(valid_fraction: float, test_fraction: float) -> None:
+    if not 0 < valid_fraction < 1 or not 0 < test_fraction < 1 or valid_fraction + test_fraction >= 1:
+        raise OptionError("valid and test fractions must be in (0, 1) and leave rows for training")
 
 
 def split_rows(n: int, seed: int, valid_fraction: float, test_fraction: float,
                order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sorted (train, valid, test) row indices: a seeded permutation, or with ``order`` (rows
     in time order) the last rows as test and the ones before them as valid."""
-    if not 0 < valid_fraction < 1 or not 0 < test_fraction < 1 or valid_fraction + test_fraction >= 1:
-        raise OptionError("valid and test fractions must be in (0, 1) and leave rows for training")
+    check_fractions(valid_fraction, test_fraction)
     perm = np.random.default_rng([seed, 21]).permutation(n) if order is None else order[::-1]
     n_test = max(1, int(round(n * test_fraction)))
     n_valid = max(1, int(round(n * valid_fraction)))

@@ -22,7 +22,7 @@ import pyarrow as pa
 import torch
 from torch import nn
 
-from autofeat.encode.training import FieldVocab
+from autofeat.encode.training import FieldVocab, encode_fields, lookup_sorted
 from autofeat.errors import DataError
 from autofeat.models.backbones import make_backbone
 from autofeat.models.layers import PairInteractions
@@ -107,21 +107,13 @@ class CompactModel(nn.Module):
 
     def encode(self, table: Any) -> tuple[np.ndarray, np.ndarray | None]:
         """Field ids and cross ids of a raw table (columns named as the kept features)."""
-        from autofeat.io.sources import to_arrow_table
-
-        tab, name = to_arrow_table(table)
-        for f in self.vocab:
-            if f.name not in tab.column_names:
-                raise DataError(f"{name}: column {f.name!r} of the model is not in the data")
-        ids = np.stack([f.encode(tab.column(f.name)) for f in self.vocab], axis=1)
+        ids = encode_fields(self.vocab, table)
         mem = [p for p, m in zip(self.config["pairs"], self.config["pair_methods"]) if m == "memorize"]
         if not mem:
             return ids, None
         cross = np.zeros((ids.shape[0], len(mem)), np.int32)
         for k, ((a, b), keys) in enumerate(zip(mem, self.cross_keys)):
-            key = ids[:, a].astype(np.int64) * self.vocab[b].size + ids[:, b]
-            pos = np.minimum(np.searchsorted(keys, key), max(keys.size - 1, 0))
-            cross[:, k] = np.where((keys.size > 0) & (keys[pos] == key), pos + 1, 0) if keys.size else 0
+            cross[:, k] = lookup_sorted(keys, ids[:, a].astype(np.int64) * self.vocab[b].size + ids[:, b])
         return ids, cross
 
     @torch.no_grad()
@@ -215,8 +207,7 @@ def export_compact(model: Any, td: Any, arch: Any, cross_keys: list[np.ndarray] 
         "features": [td.fields[i].name for i in arch.fields],
         "pairs": [list(p) for p in inter.pairs] if inter is not None else [],
         "pair_methods": list(inter.pair_methods) if inter is not None else [],
-        "cross_sizes": [] if inter is None or inter.cross is None else
-        [int(x) for x in torch.diff(torch.cat([inter.cross_offsets, torch.tensor([inter.cross.num_embeddings])])).tolist()],
+        "cross_sizes": [int(k.size) + 1 for k in cross_keys or []],  # kept crosses + OOV
     }
     vocab = [td.fields[i] for i in arch.fields]
     compact = CompactModel(config, segments, lookups, vocab, list(cross_keys or []))

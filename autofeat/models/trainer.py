@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -157,6 +158,19 @@ def evaluate(model: nn.Module, feed: Feed, idx: np.ndarray) -> tuple[float, floa
     return roc_auc(y, p), log_loss(y, p)
 
 
+@contextmanager
+def _deterministic() -> Iterator[None]:
+    """Same seed, same result: multi-threaded sparse-gradient kernels otherwise sum in a
+    varying order (warn_only: a CUDA op without a deterministic version still runs)."""
+    was = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(was)
+
+
+@_deterministic()
 def fit(
     model: nn.Module,
     feed: Feed,
@@ -186,21 +200,6 @@ def fit(
     """
     if opts.n_jobs:
         torch.set_num_threads(opts.n_jobs)
-    # Same seed, same result: multi-threaded sparse-gradient kernels otherwise sum in a
-    # varying order (warn_only: a CUDA op without a deterministic version still runs).
-    was_deterministic = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    try:
-        return _fit(model, feed, train, valid, opts, epochs, arch, penalty, before_epoch, after_epoch,
-                    early_stopping, desc)
-    finally:
-        torch.use_deterministic_algorithms(was_deterministic)
-
-
-def _fit(model: nn.Module, feed: Feed, train: np.ndarray, valid: np.ndarray, opts: TrainOptions,
-         epochs: int | None, arch: ArchStep | None, penalty: Callable[[], torch.Tensor] | None,
-         before_epoch: Callable[[int, int], None] | None, after_epoch: Callable[[int], dict[str, float] | None] | None,
-         early_stopping: bool, desc: str) -> FitReport:
     n_epochs = epochs or opts.epochs
     batch = opts.batch_size or auto_batch_size(train.size)
     optims = _optimizers(model, opts, arch)

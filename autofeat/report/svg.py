@@ -83,6 +83,16 @@ def scatter_log_x(xs: list[float], ys: list[float], names: list[str], *, title: 
     return "".join(parts)
 
 
+def _matrix_labels(names: list[str], left: int, top: int, cell: int) -> list[str]:
+    """Row names on the left and slanted column names on top of a square matrix."""
+    out = []
+    for i, n in enumerate(names):
+        out.append(f'<text x="{left - 4}" y="{top + i * cell + cell * 0.7:.1f}" text-anchor="end" {_FONT}>{escape(n)}</text>')
+        x = left + i * cell + cell * 0.7
+        out.append(f'<text x="{x:.1f}" y="{top - 4}" transform="rotate(-60 {x:.1f} {top - 4})" {_FONT}>{escape(n)}</text>')
+    return out
+
+
 def heat_map(names: list[str], matrix: list[list[float | None]], *, title: str, cell: int = 22) -> str:
     """Symmetric matrix as coloured cells (blue positive, red negative, grey missing)."""
     k = len(names)
@@ -92,10 +102,7 @@ def heat_map(names: list[str], matrix: list[list[float | None]], *, title: str, 
     vmax = max([abs(v) for row in matrix for v in row if v is not None] + [1e-12])
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 16}" role="img">',
              f'<text x="4" y="14" {_FONT} font-weight="bold">{escape(title)}</text>']
-    for i, n in enumerate(names):
-        parts.append(f'<text x="{left - 4}" y="{top + i * cell + cell * 0.7:.1f}" text-anchor="end" {_FONT}>{escape(n)}</text>')
-        x = left + i * cell + cell * 0.7
-        parts.append(f'<text x="{x:.1f}" y="{top - 4}" transform="rotate(-60 {x:.1f} {top - 4})" {_FONT}>{escape(n)}</text>')
+    parts += _matrix_labels(names, left, top, cell)
     for i in range(k):
         for j in range(k):
             v = matrix[i][j]
@@ -194,10 +201,7 @@ def category_matrix(names: list[str], cells: dict[tuple[int, int], str], colors:
     for n, (cat, color) in enumerate(colors.items()):
         parts.append(f'<rect x="{4 + n * 110}" y="22" width="12" height="12" fill="{color}"/>'
                      f'<text x="{20 + n * 110}" y="32" {_FONT}>{escape(cat)}</text>')
-    for i, n in enumerate(names):
-        parts.append(f'<text x="{left - 4}" y="{top + i * cell + cell * 0.7:.1f}" text-anchor="end" {_FONT}>{escape(n)}</text>')
-        x = left + i * cell + cell * 0.7
-        parts.append(f'<text x="{x:.1f}" y="{top - 4}" transform="rotate(-60 {x:.1f} {top - 4})" {_FONT}>{escape(n)}</text>')
+    parts += _matrix_labels(names, left, top, cell)
     for i in range(k):
         for j in range(k):
             cat = cells.get((i, j)) or cells.get((j, i))

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from autofeat.encode.scan import scan
-from autofeat.encode.training import split_rows
+from autofeat.encode.training import check_fractions, split_rows
 from autofeat.errors import DataError
 from autofeat.io.sources import open_source
 
@@ -58,7 +58,7 @@ def load_for_search(
 ) -> SplitData:
     """Read ``features`` and ``label`` of ``data`` into memory and split the rows;
     ``numeric``/``categorical`` force column kinds, as in :func:`autofeat.rank`."""
-    split_rows(10, seed, valid_fraction, test_fraction)  # check the fractions before reading
+    check_fractions(valid_fraction, test_fraction)
     source = open_source(data, header=header, delimiter=delimiter)
     missing = [f for f in features if f not in source.names]
     if missing:

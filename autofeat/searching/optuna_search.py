@@ -219,8 +219,8 @@ def optuna_search(
     torch_only = [s for s in ("embedding_dims", "interactions") if space.has(s)]
     if torch_only:
         raise OptionError(f"--space: [{torch_only[0]}] ({space.sources[torch_only[0]]}) needs a torch CTR "
-                          "evaluator, which autofeat does not have yet; the LightGBM evaluator searches "
-                          "feature_subset and lightgbm sections")
+                          "evaluator; the LightGBM evaluator searches feature_subset and lightgbm sections "
+                          "(embedding dims and pair methods: --method dnis / --method optinter)")
     if not space.has("lightgbm") and not space.has("feature_subset"):
         raise OptionError("--space: give a feature_subset and/or lightgbm section")
     candidates = ranking.top(options.max_features)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from autofeat.encode.training import TrainingData, load_training_data
+from autofeat.encode.training import TrainingData, load_training_data, lookup_sorted
 from autofeat.errors import OptionError
 from autofeat.ranking.result import Ranking
 from autofeat.searching.result import SearchResult
@@ -171,10 +171,7 @@ def cross_ids(data: TrainingData, pairs: Sequence[tuple[int, int]], min_count: i
         key = data.ids[:, a].astype(np.int64) * data.fields[b].size + data.ids[:, b]
         uniq, cnt = np.unique(key[data.train], return_counts=True)
         kept = uniq[cnt >= min_count]
-        pos = np.searchsorted(kept, key)
-        pos_c = np.minimum(pos, max(kept.size - 1, 0))
-        hit = (kept.size > 0) & (kept[pos_c] == key) if kept.size else np.zeros(key.size, bool)
-        out[:, k] = np.where(hit, pos_c + 1, 0)
+        out[:, k] = lookup_sorted(kept, key)
         sizes.append(int(kept.size) + 1)
         keys.append(kept)
     return out, sizes, keys

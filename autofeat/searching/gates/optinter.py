@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from autofeat.encode.training import TrainingData
+from autofeat.errors import OptionError
 from autofeat.models.layers import PAIR_METHODS
 from autofeat.searching.gates.base import Arch, GateOptions, count_params, cross_ids, device_of, supernet_feed
 
@@ -54,9 +55,8 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
     from autofeat.models.trainer import ArchStep, fit
 
     pairs = candidate_pairs(td, ranking, options.pairs_top)
-    fields = list(range(len(td.sizes)))
     if not pairs:
-        raise_no_pairs()
+        raise OptionError("optinter needs at least two features and --pairs-top >= 1")
     cross, sizes, _ = cross_ids(td, pairs, options.cross_min_count)
     torch.manual_seed(options.seed)
     inter = PairInteractions(pairs, sizes, options.dim, None)
@@ -84,15 +84,9 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
     methods = [PAIR_METHODS[c] for c in choice]
     names = td.names
     return Arch(
-        fields=fields, pairs=list(pairs), pair_methods=methods,
+        fields=list(range(len(td.sizes))), pairs=list(pairs), pair_methods=methods,
         extra={"params_before": params_before, "search_history": report.history,
                "pair_weights": {f"{names[a]}|{names[b]}": dict(zip(PAIR_METHODS, np.round(weights[-1][k], 4).tolist()))
                                 for k, (a, b) in enumerate(pairs)},
                "cross_sizes": {f"{names[a]}|{names[b]}": s for (a, b), s in zip(pairs, sizes)}},
     )
-
-
-def raise_no_pairs() -> None:
-    from autofeat.errors import OptionError
-
-    raise OptionError("optinter needs at least two features and --pairs-top >= 1")
