@@ -88,7 +88,7 @@ class _Reservoir:
         return codes, y, keys
 
 
-def _resolve_columns(
+def resolve_columns(
     source: Source,
     label: str | int,
     ignore: Sequence[str],
@@ -137,7 +137,7 @@ def scan(
         raise OptionError(f"--sample-rows must be >= 1, got {sample_rows}")
     if analysis_rows < 1:
         raise OptionError(f"--analysis-rows must be >= 1, got {analysis_rows}")
-    label, features = _resolve_columns(source, label, ignore, numeric, categorical)
+    label, features = resolve_columns(source, label, ignore, numeric, categorical)
     while True:
         try:
             return _scan_once(

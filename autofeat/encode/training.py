@@ -35,7 +35,7 @@ from autofeat.errors import DataError, OptionError
 from autofeat.io.sources import SchemaChanged, Source, open_source
 
 __all__ = ["FieldVocab", "TrainingData", "load_training_data", "split_rows", "encode_fields", "lookup_sorted",
-           "check_fractions"]
+           "check_fractions", "sample_indices", "time_order"]
 
 
 @dataclass
@@ -153,6 +153,20 @@ def split_rows(n: int, seed: int, valid_fraction: float, test_fraction: float,
     return np.sort(train), np.sort(valid), np.sort(test)
 
 
+def sample_indices(n: int, sample_rows: int | None, seed: int) -> np.ndarray | None:
+    """Sorted indices of a seeded sample of ``sample_rows`` of ``n`` rows (None: keep all)."""
+    if sample_rows is None or sample_rows >= n:
+        return None
+    return np.sort(np.random.default_rng([seed, 5]).choice(n, sample_rows, replace=False))
+
+
+def time_order(times: pa.Array | pa.ChunkedArray, source_name: str, time_column: str) -> np.ndarray:
+    """Row indices oldest first (stable), for :func:`split_rows`."""
+    if times.null_count:
+        raise DataError(f"{source_name}: --time-column {time_column!r} has missing values")
+    return pc.sort_indices(times).to_numpy(zero_copy_only=False)
+
+
 def load_training_data(
     data: Any,
     label: str,
@@ -201,18 +215,13 @@ def load_training_data(
     n = y.size
     if n == 0:
         raise DataError(f"{source.name}: no data rows (only a header?)")
-    keep = None
-    if sample_rows is not None and sample_rows < n:
-        keep = np.sort(np.random.default_rng([seed, 5]).choice(n, sample_rows, replace=False))
+    keep = sample_indices(n, sample_rows, seed)
+    if keep is not None:
         y = y[keep]
         cols = [c[keep] for c in cols]
         times = None if times is None else times.take(pa.array(keep))
         n = y.size
-    order = None
-    if times is not None:
-        if times.null_count:
-            raise DataError(f"{source.name}: --time-column {time_column!r} has missing values")
-        order = pc.sort_indices(times).to_numpy(zero_copy_only=False)  # stable
+    order = None if times is None else time_order(times, source.name, str(time_column))
     train, valid, test = split_rows(n, seed, valid_fraction, test_fraction, order)
     for part, idx in (("train", train), ("valid", valid)):
         if y[idx].min() == y[idx].max():

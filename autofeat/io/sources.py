@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from autofeat.errors import DataError
 
-__all__ = ["Source", "SchemaChanged", "open_source", "to_arrow_table"]
+__all__ = ["Source", "SchemaChanged", "open_source", "read_table", "table_source", "to_arrow_table"]
 
 # Streaming parses 4 MiB blocks: Arrow's reader holds several blocks in flight, so memory
 # grows with the block size (measured: 4 MiB -> 0.3 GB, 32 MiB -> 1.5 GB peak on 10M rows),
@@ -354,8 +354,9 @@ def open_source(
     """Open a file path or an in-memory table as a :class:`Source`.
 
     Args:
-        data: path to a .csv/.tsv/.txt (optionally .gz/.bz2) or .parquet file, or an in-memory
-            table (pandas/polars DataFrame, numpy 2-D array, dict of columns, Arrow table).
+        data: path to a .csv/.tsv/.txt (optionally .gz/.bz2) or .parquet file, an in-memory
+            table (pandas/polars DataFrame, numpy 2-D array, dict of columns, Arrow table), or
+            a :class:`Source` (returned as it is).
         header: whether a delimited file starts with a header row; without one, columns are
             named by position ``"0"``, ``"1"``, ...
         delimiter: field separator; sniffed from the first line when omitted.
@@ -364,6 +365,8 @@ def open_source(
             eighth of the machine's memory) are parsed whole with all cores; larger ones are
             streamed in blocks of ``block_bytes``.
     """
+    if isinstance(data, Source):
+        return data
     if isinstance(data, (str, os.PathLike)):
         path = Path(data)
         if not path.exists():
@@ -381,3 +384,23 @@ def open_source(
                           batch_rows=batch_rows)
     table, name = to_arrow_table(data, names)
     return _TableSource(table, name, batch_rows)
+
+
+def table_source(table: pa.Table, name: str, batch_rows: int = DEFAULT_BATCH_ROWS) -> Source:
+    """An in-memory Arrow table as a :class:`Source` whose errors call it ``name`` (e.g. the
+    path of the file it was read from)."""
+    return _TableSource(table, name, batch_rows)
+
+
+def read_table(source: Source) -> pa.Table:
+    """Every row of ``source`` as one Arrow table, for work that needs all rows in memory
+    anyway (the searches); a column re-typed mid-file is read again from the start."""
+    while True:
+        try:
+            batches = [b for b, _ in source.batches()]
+            break
+        except SchemaChanged:
+            continue
+    if not batches:
+        return pa.table({n: pa.array([], pa.string()) for n in source.names})
+    return pa.concat_tables([pa.Table.from_batches([b]) if isinstance(b, pa.RecordBatch) else b for b in batches])

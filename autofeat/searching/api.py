@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autofeat.errors import OptionError
+from autofeat.errors import DataError, OptionError
+from autofeat.io.sources import Source, open_source
 from autofeat.ranking.result import Ranking
 from autofeat.searching.result import SearchResult
 
@@ -42,7 +43,9 @@ def search(
             ``"optfs"`` (value gates), ``"dnis"`` (embedding dimensions) or ``"optinter"``
             (pair interaction methods); the last three train a torch CTR model
             (see :mod:`autofeat.searching.gates`).
-        ranking: a :class:`Ranking`, or the path of a ``ranking.json``; ranked here if omitted.
+        ranking: a :class:`Ranking`, or the path of a ``ranking.json``; ranked here if omitted
+            (for the gates on the train split's rows only, so no validation or test row
+            shapes the candidates; for optuna on every row read).
         out: folder for ``result.json`` and ``report.html`` (optuna: also the study's journal,
             so a re-run continues the study; gates: also the compact ``model.pt``); a
             temporary folder for optuna, nothing written for the gates, when omitted.
@@ -78,7 +81,14 @@ def search(
         options["hidden"] = tuple(int(x) for x in (h.split(",") if isinstance(h, str) else h))
     opts = Options(**options)
     opts.check()  # a bad option fails before any data is read
-    if ranking is None:
+    if ranking is None and method != "optuna":
+        # The gates hold every row in memory anyway; optuna's loader streams (bounded by
+        # --sample-rows), so its ranking reads the file as it is.
+        data = open_source(data, header=header, delimiter=delimiter)
+        data, train_rows = _train_split(data, str(label), opts, ignore, numeric, categorical)
+        ranking = rank(train_rows, label, ignore=ignore, numeric=numeric, categorical=categorical,
+                       quiet=quiet, seed=opts.seed)
+    elif ranking is None:
         ranking = rank(data, label, header=header, delimiter=delimiter, ignore=ignore,
                        numeric=numeric, categorical=categorical, quiet=quiet, seed=opts.seed)
     elif not isinstance(ranking, Ranking):
@@ -98,3 +108,31 @@ def search(
                                  delimiter=delimiter, quiet=quiet)
     return optuna_search(data, str(label), ranking, out, opts, header=header,  # type: ignore[arg-type]
                          delimiter=delimiter, quiet=quiet)
+
+
+def _train_split(source: Source, label: str, opts: Any, ignore: Sequence[str], numeric: Sequence[str],
+                 categorical: Sequence[str]) -> tuple[Source, Source]:
+    """``(all rows, the train split's rows)`` of ``source`` held in memory, with the row sample
+    and split that the search's own loader will make, so that the ranking which picks the
+    candidates never sees a validation or test row."""
+    import pyarrow as pa
+
+    from autofeat.encode.scan import resolve_columns
+    from autofeat.encode.training import sample_indices, split_rows, time_order
+    from autofeat.io.sources import read_table, table_source
+
+    resolve_columns(source, label, ignore, numeric, categorical)  # bad columns fail before the read
+    table = read_table(source)
+    keep = sample_indices(table.num_rows, opts.sample_rows, opts.seed)
+    if keep is not None:
+        table = table.take(pa.array(keep))
+    time_column = getattr(opts, "time_column", None)
+    order = None
+    if time_column:
+        if time_column not in table.column_names:
+            raise DataError(f"{source.name}: --time-column column {time_column!r} is not in the data")
+        order = time_order(table.column(time_column), source.name, time_column)
+    if table.num_rows == 0:
+        raise DataError(f"{source.name}: no data rows (only a header?)")
+    train, _, _ = split_rows(table.num_rows, opts.seed, opts.valid_fraction, opts.test_fraction, order)
+    return table_source(table, source.name), table_source(table.take(pa.array(train)), source.name)
