@@ -81,7 +81,7 @@ _GATE_FLAGS: dict[str, dict[str, Any]] = {
     "--dim": {"type": _positive_int, "help": "embedding width (default 16)"},
     "--hidden": {"help": "comma-separated MLP widths (default 256,128)"},
     "--epochs": {"type": _positive_int, "help": "most retrain epochs; early stopping on valid AUC (default 10)"},
-    "--search-epochs": {"type": _positive_int, "help": "search epochs (default 3)"},
+    "--search-epochs": {"type": _positive_int, "help": "search epochs (default 3; optinter 2)"},
     "--batch-size": {"type": _positive_int, "help": "rows per step (default: train rows / 100, within 256..4096)"},
     "--lr": {"type": float, "help": "learning rate of the weights (default 1e-3)"},
     "--patience": {"type": _positive_int, "help": "epochs without a better valid AUC before stopping (default 1)"},

@@ -102,6 +102,9 @@ class ArchStep:
         after_step: called after their step (e.g. clamping).
         optimizer: ``"adam"``, or ``"sgd"`` where the gradient scale must matter (after a
             normalization Adam would undo).
+        batch_fraction: with ``on_valid``, validation batches are this fraction of a train
+            batch: the architecture has few parameters, and the validation pass is the
+            bilevel search's overhead over plain training.
     """
 
     params: Sequence[nn.Parameter]
@@ -111,6 +114,7 @@ class ArchStep:
     penalty: Callable[[], torch.Tensor] | None = None
     grad_transform: Callable[[], None] | None = None
     after_step: Callable[[], None] | None = None
+    batch_fraction: float = 1.0
 
 
 @dataclass
@@ -184,6 +188,7 @@ def fit(
     before_epoch: Callable[[int, int], None] | None = None,
     after_epoch: Callable[[int], dict[str, float] | None] | None = None,
     early_stopping: bool = True,
+    score_start: bool = False,
     desc: str = "train",
 ) -> FitReport:
     """Train ``model`` on rows ``train``; score on ``valid`` after every epoch.
@@ -197,6 +202,9 @@ def fit(
         early_stopping: stop after ``opts.patience`` epochs without a better validation AUC
             and restore the best epoch's weights; without it all epochs run and the last
             weights stay.
+        score_start: score the model before the first epoch too (history epoch -1) and keep
+            those weights if no epoch beats them: a warm-started model (a search's weights)
+            can already be past its best, as CTR models often are after one pass.
     """
     if opts.n_jobs:
         torch.set_num_threads(opts.n_jobs)
@@ -213,6 +221,12 @@ def fit(
     history: list[dict[str, float]] = []
     start = time.perf_counter()
     progress = Progress(train.size * n_epochs, "rows", desc, opts.quiet)
+    if score_start:
+        auc, ll = evaluate(model, feed, valid)
+        history.append({"epoch": -1.0, "valid_auc": auc, "valid_logloss": ll})
+        best_auc = auc
+        if early_stopping:
+            best_state = copy.deepcopy(model.state_dict())
     model.train()
     epoch = 0
     try:
@@ -237,7 +251,7 @@ def fit(
                     o.step()
                 if arch is not None:
                     if arch.on_valid:
-                        vidx = _next_valid(valid_order, valid, batch, rng)
+                        vidx = _next_valid(valid_order, valid, max(1, int(batch * arch.batch_fraction)), rng)
                         vids, vcross, vy = feed.batch(vidx)
                         arch_opt.zero_grad(set_to_none=True)  # type: ignore[union-attr]
                         vloss = loss_fn(model(vids, vcross), vy)

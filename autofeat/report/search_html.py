@@ -107,8 +107,10 @@ def _gate_html(result: dict[str, Any]) -> str:
         h = result.get(key) or []
         if h:
             out.append(f"<h2>{title}: validation AUC per epoch</h2>")
+            start = h[0]["epoch"] < 0  # a warm-started retrain scores its starting weights as epoch -1
             out.append(history_chart([int(r["epoch"]) for r in h], [r["valid_auc"] for r in h],
-                                     title=f"{title.lower()} validation AUC", ylabel="valid AUC", xlabel="epoch"))
+                                     title=f"{title.lower()} validation AUC", ylabel="valid AUC",
+                                     xlabel="epoch (-1: the search's weights)" if start else "epoch"))
     out.append("<h2>Kept features</h2><p>" + ", ".join(escape(f) for f in result.get("features", [])) + "</p>")
     out.append(PAGE_END)
     return "\n".join(out)

@@ -123,13 +123,14 @@ def history_chart(xs: list[int], ys: list[float], *, title: str, ylabel: str,
     as grey ticks on the x axis."""
     left, bottom, top, right = 60, 36, 24, 20
     pw, ph = width - left - right, height - top - bottom
-    xmax = max(xs + (pruned or []) + [1])
+    xmin = min(xs + (pruned or []) + [0])  # -1: a retrain's starting weights
+    xmax = max(xs + (pruned or []) + [xmin + 1])
     ymin, ymax = (min(ys), max(ys)) if ys else (0.0, 1.0)
     if ymax - ymin < 1e-9:
         ymin, ymax = ymin - 0.01, ymax + 0.01
 
     def px(v: float) -> float:
-        return left + pw * v / xmax
+        return left + pw * (v - xmin) / (xmax - xmin)
 
     def py(v: float) -> float:
         return top + ph * (1 - (v - ymin) / (ymax - ymin))
@@ -142,7 +143,7 @@ def history_chart(xs: list[int], ys: list[float], *, title: str, ylabel: str,
              f'<text x="12" y="{top + ph / 2}" transform="rotate(-90 12 {top + ph / 2})" text-anchor="middle" {_FONT}>{escape(ylabel)}</text>']
     for v in (ymin, (ymin + ymax) / 2, ymax):
         parts.append(f'<text x="{left - 4}" y="{py(v) + 4:.1f}" text-anchor="end" {_FONT}>{v:.4g}</text>')
-    for x in sorted(set([0, xmax // 2, xmax])):
+    for x in sorted(set([xmin, (xmin + xmax) // 2, xmax])):
         parts.append(f'<text x="{px(x):.1f}" y="{top + ph + 14}" text-anchor="middle" {_FONT}>{x}</text>')
     best, path = float("-inf"), []
     for x, y in sorted(zip(xs, ys)):
@@ -155,7 +156,7 @@ def history_chart(xs: list[int], ys: list[float], *, title: str, ylabel: str,
         path.append(f"L{px(xmax):.1f},{py(best):.1f}")
         parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="#c0504d" stroke-width="1.5"/>')
     for x, y in zip(xs, ys):
-        parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3.5" fill="#4878a8"><title>trial {x}: {y:.5g}</title></circle>')
+        parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3.5" fill="#4878a8"><title>{escape(xlabel.split()[0])} {x}: {y:.5g}</title></circle>')
     for x in pruned or []:
         parts.append(f'<line x1="{px(x):.1f}" y1="{top + ph - 6}" x2="{px(x):.1f}" y2="{top + ph}" stroke="#999"><title>trial {x}: pruned</title></line>')
     parts.append("</svg>")

@@ -223,3 +223,22 @@ def test_every_backbone_learns(planted, name) -> None:
     report = fit(model, feed, td.train, td.valid, TrainOptions(epochs=2, batch_size=1024, lr=3e-3))
     assert report.best_auc > 0.7
     assert evaluate(model, feed, td.valid)[0] == pytest.approx(report.best_auc)  # best epoch restored
+
+
+def test_a_warm_started_training_keeps_its_start_when_no_epoch_beats_it(planted) -> None:
+    from autofeat.models.backbones import CTRModel
+    from autofeat.models.trainer import Feed, TrainOptions, evaluate, fit
+
+    table, _, ranking = planted
+    feats = ranking.top(6)
+    td = load_training_data(table, "click", feats, kinds={f: ranking.feature(f).kind for f in feats})
+    torch.manual_seed(0)
+    model = CTRModel(td.sizes, 8, "deepfm", hidden=(32,))
+    feed = Feed(td.ids, td.y)
+    fit(model, feed, td.train, td.valid, TrainOptions(epochs=2, batch_size=1024, lr=3e-3))
+    start_auc = evaluate(model, feed, td.valid)[0]
+    # A learning rate this large wrecks the model in its first epoch: the start must win.
+    report = fit(model, feed, td.train, td.valid, TrainOptions(epochs=3, batch_size=1024, lr=5.0), score_start=True)
+    assert report.history[0]["epoch"] == -1 and report.history[0]["valid_auc"] == pytest.approx(start_auc)
+    assert report.best_epoch == -1 and report.history[1]["valid_auc"] < start_auc
+    assert evaluate(model, feed, td.valid)[0] == pytest.approx(start_auc)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from autofeat.searching.result import SearchResult
 __all__ = ["GateOptions", "Arch", "run", "count_params", "cross_ids", "GATE_METHODS"]
 
 GATE_METHODS = ("optfs", "dnis", "optinter")
+SEARCH_EPOCHS = {"optfs": 3, "dnis": 3, "optinter": 2}  # defaults of --search-epochs
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class GateOptions:
         dim: embedding width of the supernet (DNIS prunes below it).
         hidden: MLP widths of the backbone.
         epochs: most epochs of the retrain (early stopping on validation AUC).
-        search_epochs: epochs of the search.
+        search_epochs: epochs of the search (None: 3 for OptFS and DNIS, 2 for OptInter, whose
+            supernet is the heaviest per step and whose few pair weights settle in two).
         batch_size, lr, patience, seed, n_jobs, device: training settings.
         max_features: clean features taken from the ranking, in order.
         min_count: train rows a value needs for its own id (rarer ones share the OOV id).
@@ -60,7 +62,7 @@ class GateOptions:
     dim: int = 16
     hidden: tuple[int, ...] = (256, 128)
     epochs: int = 10
-    search_epochs: int = 3
+    search_epochs: int | None = None
     batch_size: int | None = None
     lr: float = 1e-3
     patience: int = 1
@@ -93,7 +95,7 @@ class GateOptions:
             raise OptionError(f"--model {self.model!r}: unknown (available: {', '.join(BACKBONES)})")
         self.train_options(quiet=True).check()
         for name in ("dim", "search_epochs", "max_features", "blocks", "cross_min_count"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise OptionError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
         if not 0 < self.keep <= 1:
             raise OptionError(f"--keep must be in (0, 1], got {self.keep}")
@@ -103,8 +105,9 @@ class GateOptions:
             raise OptionError(f"--min-temp must be in (0, 1], got {self.min_temp}")
         if self.penalty < 0 or self.l1 < 0 or self.pair_penalty < 0:
             raise OptionError("--penalty, --l1 and --pair-penalty must be >= 0")
-        if not 0 <= self.rewind_epoch <= self.search_epochs:
-            raise OptionError(f"--rewind-epoch must be in 0..--search-epochs ({self.search_epochs}), got {self.rewind_epoch}")
+        epochs = self.search_epochs or SEARCH_EPOCHS["optfs"]
+        if not 0 <= self.rewind_epoch <= epochs:
+            raise OptionError(f"--rewind-epoch must be in 0..--search-epochs ({epochs}), got {self.rewind_epoch}")
         if self.pairs_top < 0 or any(h < 1 for h in self.hidden):
             raise OptionError("--pairs-top must be >= 0 and --hidden widths >= 1")
 
@@ -147,6 +150,11 @@ def snapshot(model: Any) -> dict[str, Any]:
     """A copy of a supernet's weights without its gates (for rewinding)."""
     return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()
             if not k.startswith(("gate.", "interactions."))}
+
+
+def search_epochs(options: GateOptions, method: str) -> int:
+    """``--search-epochs``, or the method's default."""
+    return options.search_epochs or SEARCH_EPOCHS[method]
 
 
 def device_of(options: GateOptions) -> Any:
@@ -200,6 +208,7 @@ def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Pat
     options = options or GateOptions()
     options.check()
     search = _method(method)
+    options = replace(options, search_epochs=search_epochs(options, method))  # recorded in the result
     features = ranking.top(options.max_features)
     if not features:
         raise OptionError("the ranking has no clean feature to search over")
@@ -298,7 +307,8 @@ def retrain(td: TrainingData, arch: Arch, options: GateOptions, quiet: bool) -> 
     device = resolve_device(options.device)
     model.to(device)
     feed = Feed(td.ids[:, arch.fields], td.y, None if cross is None else cross[0], device)
-    report = fit(model, feed, td.train, td.valid, options.train_options(quiet), desc="retrain")
+    report = fit(model, feed, td.train, td.valid, options.train_options(quiet), score_start=bool(arch.state),
+                 desc="retrain")
     return model, cross, report
 
 

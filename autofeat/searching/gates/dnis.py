@@ -26,7 +26,8 @@ import torch
 from torch import nn
 
 from autofeat.encode.training import TrainingData
-from autofeat.searching.gates.base import Arch, GateOptions, count_params, device_of, snapshot, supernet_feed
+from autofeat.searching.gates.base import (Arch, GateOptions, count_params, device_of, search_epochs, snapshot,
+                                          supernet_feed)
 
 __all__ = ["DimGate", "frequency_blocks", "search"]
 
@@ -96,10 +97,10 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
         alphas.append(alpha.detach().abs().mean(1).cpu().tolist())
         return {"mean_alpha": float(alpha.detach().mean())}
 
-    step = ArchStep([alpha], lr=options.arch_lr, on_valid=True, optimizer="sgd",
+    step = ArchStep([alpha], lr=options.arch_lr, on_valid=True, optimizer="sgd", batch_fraction=0.25,
                     penalty=lambda: options.l1 * alpha.abs().sum(),
                     grad_transform=normalize, after_step=clamp)
-    report = fit(model, feed, td.train, td.valid, options.train_options(quiet), epochs=options.search_epochs,
+    report = fit(model, feed, td.train, td.valid, options.train_options(quiet), epochs=search_epochs(options, "dnis"),
                  arch=step, after_epoch=after, early_stopping=False, desc="dnis search")
     a = alpha.detach().cpu().numpy()
     cost = np.array([n for _, n in info], np.float64)

@@ -25,7 +25,8 @@ import torch
 from torch import nn
 
 from autofeat.encode.training import TrainingData
-from autofeat.searching.gates.base import Arch, GateOptions, count_params, device_of, snapshot, supernet_feed
+from autofeat.searching.gates.base import (Arch, GateOptions, count_params, device_of, search_epochs, snapshot,
+                                          supernet_feed)
 
 __all__ = ["ValueGate", "search"]
 
@@ -62,7 +63,7 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
     params_before = count_params(model)
     model.to(device_of(options))
     feed = supernet_feed(td, options)
-    epochs = options.search_epochs
+    epochs = search_epochs(options, "optfs")
     rewound: dict[str, Any] = {}
     histograms: list[list[int]] = []
     kept_share: list[float] = []

@@ -23,7 +23,8 @@ import torch
 from autofeat.encode.training import TrainingData
 from autofeat.errors import OptionError
 from autofeat.models.layers import PAIR_METHODS
-from autofeat.searching.gates.base import Arch, GateOptions, count_params, cross_ids, device_of, supernet_feed
+from autofeat.searching.gates.base import (Arch, GateOptions, count_params, cross_ids, device_of, search_epochs,
+                                          supernet_feed)
 
 __all__ = ["candidate_pairs", "search"]
 
@@ -76,9 +77,9 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
 
     assert inter.alpha is not None
     cost = torch.tensor([1.0, 0.5, 0.0], device=inter.alpha.device)  # memorize, factorize, naive
-    step = ArchStep([inter.alpha], lr=options.arch_lr, on_valid=True,
+    step = ArchStep([inter.alpha], lr=options.arch_lr, on_valid=True, batch_fraction=0.25,
                     penalty=lambda: options.pair_penalty * (inter.weights() * cost).sum())
-    report = fit(model, feed, td.train, td.valid, options.train_options(quiet), epochs=options.search_epochs,
+    report = fit(model, feed, td.train, td.valid, options.train_options(quiet), epochs=search_epochs(options, "optinter"),
                  arch=step, before_epoch=before, after_epoch=after, early_stopping=False, desc="optinter search")
     choice = inter.alpha.detach().cpu().numpy().argmax(1)
     methods = [PAIR_METHODS[c] for c in choice]
