@@ -35,7 +35,7 @@ from autofeat.errors import DataError, OptionError
 from autofeat.io.sources import SchemaChanged, Source, open_source
 
 __all__ = ["FieldVocab", "TrainingData", "load_training_data", "split_rows", "encode_fields", "lookup_sorted",
-           "check_fractions", "sample_indices", "time_order"]
+           "check_fractions", "sample_and_split"]
 
 
 @dataclass
@@ -153,18 +153,25 @@ def split_rows(n: int, seed: int, valid_fraction: float, test_fraction: float,
     return np.sort(train), np.sort(valid), np.sort(test)
 
 
-def sample_indices(n: int, sample_rows: int | None, seed: int) -> np.ndarray | None:
-    """Sorted indices of a seeded sample of ``sample_rows`` of ``n`` rows (None: keep all)."""
-    if sample_rows is None or sample_rows >= n:
-        return None
-    return np.sort(np.random.default_rng([seed, 5]).choice(n, sample_rows, replace=False))
-
-
-def time_order(times: pa.Array | pa.ChunkedArray, source_name: str, time_column: str) -> np.ndarray:
-    """Row indices oldest first (stable), for :func:`split_rows`."""
-    if times.null_count:
-        raise DataError(f"{source_name}: --time-column {time_column!r} has missing values")
-    return pc.sort_indices(times).to_numpy(zero_copy_only=False)
+def sample_and_split(n: int, seed: int, sample_rows: int | None, valid_fraction: float, test_fraction: float,
+                     times: pa.Array | pa.ChunkedArray | None = None, source_name: str = "",
+                     time_column: str | None = None) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
+    """``(kept rows or None for all, train, valid, test)``: a seeded sample of ``sample_rows``
+    of ``n`` rows, then :func:`split_rows` over the sample (split indices count sampled rows),
+    by ``times`` order when given. The searches' loader and the ranking of their train rows
+    both call this, so they agree on every row."""
+    keep = None
+    if sample_rows is not None and sample_rows < n:
+        keep = np.sort(np.random.default_rng([seed, 5]).choice(n, sample_rows, replace=False))
+    order = None
+    if times is not None:
+        if keep is not None:
+            times = times.take(pa.array(keep))
+        if times.null_count:
+            raise DataError(f"{source_name}: --time-column {time_column!r} has missing values")
+        order = pc.sort_indices(times).to_numpy(zero_copy_only=False)  # stable
+    m = n if keep is None else keep.size
+    return (keep, *split_rows(m, seed, valid_fraction, test_fraction, order))
 
 
 def load_training_data(
@@ -215,14 +222,12 @@ def load_training_data(
     n = y.size
     if n == 0:
         raise DataError(f"{source.name}: no data rows (only a header?)")
-    keep = sample_indices(n, sample_rows, seed)
+    keep, train, valid, test = sample_and_split(n, seed, sample_rows, valid_fraction, test_fraction,
+                                                times, source.name, time_column)
     if keep is not None:
         y = y[keep]
         cols = [c[keep] for c in cols]
-        times = None if times is None else times.take(pa.array(keep))
         n = y.size
-    order = None if times is None else time_order(times, source.name, str(time_column))
-    train, valid, test = split_rows(n, seed, valid_fraction, test_fraction, order)
     for part, idx in (("train", train), ("valid", valid)):
         if y[idx].min() == y[idx].max():
             raise DataError(f"{source.name}: label {label!r} has one class only in the {part} split "

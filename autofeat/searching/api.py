@@ -118,21 +118,19 @@ def _train_split(source: Source, label: str, opts: Any, ignore: Sequence[str], n
     import pyarrow as pa
 
     from autofeat.encode.scan import resolve_columns
-    from autofeat.encode.training import sample_indices, split_rows, time_order
+    from autofeat.encode.training import sample_and_split
     from autofeat.io.sources import read_table, table_source
 
     resolve_columns(source, label, ignore, numeric, categorical)  # bad columns fail before the read
-    table = read_table(source)
-    keep = sample_indices(table.num_rows, opts.sample_rows, opts.seed)
-    if keep is not None:
-        table = table.take(pa.array(keep))
     time_column = getattr(opts, "time_column", None)
-    order = None
-    if time_column:
-        if time_column not in table.column_names:
-            raise DataError(f"{source.name}: --time-column column {time_column!r} is not in the data")
-        order = time_order(table.column(time_column), source.name, time_column)
+    if time_column and time_column not in source.names:
+        raise DataError(f"{source.name}: --time-column column {time_column!r} is not in the data")
+    table = read_table(source)
     if table.num_rows == 0:
         raise DataError(f"{source.name}: no data rows (only a header?)")
-    train, _, _ = split_rows(table.num_rows, opts.seed, opts.valid_fraction, opts.test_fraction, order)
+    keep, train, _, _ = sample_and_split(table.num_rows, opts.seed, opts.sample_rows, opts.valid_fraction,
+                                         opts.test_fraction, table.column(time_column) if time_column else None,
+                                         source.name, time_column)
+    if keep is not None:
+        table = table.take(pa.array(keep))
     return table_source(table, source.name), table_source(table.take(pa.array(train)), source.name)
