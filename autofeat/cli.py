@@ -62,7 +62,8 @@ def _add_rank_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pairs-top", type=_nonneg_int, default=20, help="pair the best M features for interaction gain (default 20; 0 = off)")
     p.add_argument("--no-redundancy", action="store_true", help="order by score alone, not mRMR")
     p.add_argument("--redundancy-top", type=_nonneg_int, default=100, help="leading positions filled by the mRMR greedy (default 100)")
-    p.add_argument("--allow-empty-columns", action="store_true", help="report all-missing columns instead of failing")
+    # All-missing columns are always findings now; the flag is kept so old command lines run.
+    p.add_argument("--allow-empty-columns", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=0, help="seed for row samples (default 0)")
     p.add_argument("--n-jobs", type=_positive_int, help="threads (default: all cores)")
 
@@ -172,7 +173,7 @@ def _rank_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return RankOptions(
         bins=args.bins, sample_rows=args.sample_rows, analysis_rows=args.analysis_rows,
         pairs_top=args.pairs_top, redundancy=not args.no_redundancy,
-        redundancy_top=args.redundancy_top, allow_empty_columns=args.allow_empty_columns,
+        redundancy_top=args.redundancy_top,
         seed=args.seed, n_jobs=args.n_jobs,
     )
 

@@ -185,7 +185,7 @@ class AutoFeatSelector(SelectorMixin, BaseEstimator):
         options = RankOptions(
             bins=self.bins, sample_rows=self.sample_rows, pairs_top=self.pairs_top,
             redundancy=self.redundancy, seed=0 if self.random_state is None else int(self.random_state),
-            n_jobs=self.n_jobs, allow_empty_columns=True,
+            n_jobs=self.n_jobs,
         )
         try:
             result = rank(table, label, options=options, quiet=not self.verbose)

@@ -37,3 +37,17 @@ def expected_mi(x: np.ndarray, y: np.ndarray) -> float:
 def permuted_mi(x: np.ndarray, y: np.ndarray, rounds: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return np.array([mutual_info(x, rng.permutation(y)) for _ in range(rounds)])
+
+
+def expected_mi_tables(x: np.ndarray, z: np.ndarray) -> float:
+    """E[I(X;Z)] under permutation of z, summing the hypergeometric pmf over every cell."""
+    n = len(x)
+    _, sa = np.unique(x, return_counts=True)
+    _, sb = np.unique(z, return_counts=True)
+    e = 0.0
+    for a in sa:
+        for b in sb:
+            ks = np.arange(1, min(a, b) + 1)
+            p = hypergeom(n, b, a).pmf(ks)
+            e += float((p * ks / n * np.log(n * ks / (a * b))).sum())
+    return e

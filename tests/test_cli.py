@@ -52,8 +52,17 @@ BAD = {
     "not_binary": (lambda d: _write(d / "b.csv", "click,a\n1,2\n2,3\n0,1\n"), "click", "must be binary"),
     "label_missing": (lambda d: _write(d / "m.csv", "click,a\n1,2\n,3\n0,1\n"), "click", "data row(s) 2"),
     "one_class": (lambda d: _write(d / "o.csv", "click,a\n1,2\n1,3\n"), "click", "one class"),
-    "all_missing_col": (lambda d: _write(d / "c.csv", "click,a,b\n1,,2\n0,,3\n"), "click", "'a' is entirely missing"),
 }
+
+
+def test_all_missing_column_is_a_finding_not_an_error(tmp_path, capsys):
+    # Wide logs often have an empty column in one extract: the rest is still ranked.
+    path = _write(tmp_path / "c.csv", "click,a,b\n" + "1,,2\n0,,3\n" * 20)
+    out = tmp_path / "out"
+    assert main(["rank", path, "--label", "click", "--out", str(out), "--quiet"]) == 0
+    doc = json.loads((out / "ranking.json").read_text())
+    assert {"column": "a", "kind": "all_missing"} in [{k: q[k] for k in ("column", "kind")} for q in doc["quality"]]
+    assert [f["name"] for f in doc["features"]] == ["b", "a"]  # left out of the order, listed last
 
 
 @pytest.mark.parametrize("case", sorted(BAD))

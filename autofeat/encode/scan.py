@@ -7,9 +7,9 @@ Memory is bounded by one batch plus the sample, whatever the file size.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -37,6 +37,10 @@ class Scan:
         n_rows, n_pos: rows counted and how many have label 1.
         sample: int32 (features, m) codes of a uniform random sample of rows; ``sample_y``
             their labels.
+        alt_encoders, alt_counts, alt_sample: for integer columns whose kind was not forced,
+            a second view as quantile bins (the main view is categorical), keyed by feature
+            index; the ranking keeps the view with the better corrected score
+            (:meth:`with_views`).
     """
 
     source: str
@@ -50,6 +54,22 @@ class Scan:
     sample: np.ndarray
     sample_y: np.ndarray
     rows_read: int = 0
+    alt_encoders: dict[int, NumericEncoder] = field(default_factory=dict)
+    alt_counts: dict[int, np.ndarray] = field(default_factory=dict)
+    alt_sample: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def with_views(self, numeric: Collection[int]) -> Scan:
+        """This scan with the binned view of the features in ``numeric`` (which must have
+        one) in place of their categorical view, and no alternative views left."""
+        kinds, encoders, counts = list(self.kinds), list(self.encoders), list(self.counts)
+        sample = self.sample.copy() if numeric else self.sample
+        for f in numeric:
+            kinds[f] = "numeric"
+            encoders[f] = self.alt_encoders[f]
+            counts[f] = self.alt_counts[f]
+            sample[f] = self.alt_sample[f]
+        return replace(self, kinds=kinds, encoders=encoders, counts=counts, sample=sample,
+                       alt_encoders={}, alt_counts={}, alt_sample={})
 
 
 class _Reservoir:
@@ -163,7 +183,9 @@ def _scan_once(
     n_feat = len(features)
     kinds: list[Kind] = []
     encoders: list[CategoricalEncoder | NumericEncoder] = []
-    table = _CountTable(n_feat)
+    alt: list[int] = []  # features with a binned view, in rows n_feat.. of the code matrix
+    columns: list[str] = []  # the source column of each row of the code matrix
+    table: _CountTable | None = None
     parser = LabelParser(label, source.name)
     reservoir = _Reservoir(sample_rows if sample_rows else analysis_rows, seed)
     n_rows = 0
@@ -181,14 +203,21 @@ def _scan_once(
                     )
                     kinds.append(kind)
                     encoders.append(make_encoder(kind, bins))
+                    # Integers are ids as often as counts: score both views, keep the better.
+                    if kind == "categorical" and name not in categorical and pa.types.is_integer(dtype):
+                        alt.append(len(kinds) - 1)
+                encoders += [make_encoder("numeric", bins) for _ in alt]
+                columns = features + [features[f] for f in alt]
+                table = _CountTable(len(columns))
             n = batch.num_rows
             if n == 0:
                 continue
             y = parser.parse(batch.column(label))
-            codes = np.empty((n_feat, n), np.int32)
+            codes = np.empty((len(columns), n), np.int32)
             # Arrow's hashing and NumPy's gathers release the GIL: columns encode in parallel.
-            list(pool.map(partial(_encode_column, codes, batch, encoders, features), range(n_feat)))
+            list(pool.map(partial(_encode_column, codes, batch, encoders, columns), range(len(columns))))
             if not sample_rows:
+                assert table is not None
                 table.add(codes, y, [e.cardinality for e in encoders])
             reservoir.add(codes, y)
             n_rows += n
@@ -198,7 +227,7 @@ def _scan_once(
         progress.close()
     if n_rows == 0:
         raise DataError(f"{source.name}: no data rows (only a header?)")
-    sample, sample_y, keys = reservoir.result(n_feat)
+    sample, sample_y, keys = reservoir.result(len(columns))
     if sample_rows:
         counts = count_codes(sample, sample_y, [e.cardinality for e in encoders])
         total = sample_y.size
@@ -206,13 +235,18 @@ def _scan_once(
             sel = np.sort(np.argpartition(keys, analysis_rows - 1)[:analysis_rows])
             sample, sample_y = np.ascontiguousarray(sample[:, sel]), sample_y[sel]
     else:
+        assert table is not None
         counts = table.result([e.cardinality for e in encoders])
         total = n_rows
     n_pos = int(counts[0][:, 1].sum())
+    views = {f: n_feat + i for i, f in enumerate(alt)}
     return Scan(
-        source=source.name, label=label, names=features, kinds=kinds, encoders=encoders,
-        counts=counts, n_rows=total, n_pos=n_pos, sample=sample, sample_y=sample_y,
-        rows_read=n_rows,
+        source=source.name, label=label, names=features, kinds=kinds, encoders=encoders[:n_feat],
+        counts=counts[:n_feat], n_rows=total, n_pos=n_pos,
+        sample=np.ascontiguousarray(sample[:n_feat]), sample_y=sample_y, rows_read=n_rows,
+        alt_encoders={f: encoders[r] for f, r in views.items()},  # type: ignore[misc]
+        alt_counts={f: counts[r] for f, r in views.items()},
+        alt_sample={f: sample[r] for f, r in views.items()},
     )
 
 

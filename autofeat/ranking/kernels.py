@@ -15,7 +15,10 @@ from numba import njit, prange
 __all__ = [
     "count_batch",
     "mi_binary",
+    "emi_cell",
+    "emi_tables",
     "emi_grouped",
+    "pair_emi",
     "joint_table",
     "pair_label_stats",
     "pair_feature_stats",
@@ -73,41 +76,66 @@ def _log_comb(n, k):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def emi_grouped(totals, mult, n, n_pos):  # pragma: no cover - compiled
-    """Expected I(X; Y) when the labels are randomly permuted (hypergeometric model).
+def emi_cell(a, b, n):  # pragma: no cover - compiled
+    """E[(k/n) log(n k / (a b))] for one cell of a contingency table whose row has ``a`` rows
+    and whose column has ``b`` rows, when rows are randomly permuted: the cell count k is
+    Hypergeometric(n, b, a). The sum over k is cut at 12 standard deviations from the mean,
+    where the remaining mass is below 1e-30; the pmf comes from log-gammas once, then by the
+    recurrence P(k+1) = P(k) (b-k)(a-k) / ((k+1)(n-a-b+k+1))."""
+    if a <= 0 or b <= 0 or a >= n or b >= n:
+        return 0.0
+    lo = max(1, a + b - n)
+    hi = min(a, b)
+    mean = a * b / n
+    sd = math.sqrt(a * (b / n) * ((n - b) / n) * (n - a) / max(n - 1, 1))
+    lo = max(lo, int(mean - 12 * sd) - 1)
+    hi = min(hi, int(mean + 12 * sd) + 2)
+    if lo > hi:
+        return 0.0
+    p = math.exp(_log_comb(b, lo) + _log_comb(n - b, a - lo) - _log_comb(n, a))
+    s = 0.0
+    for k in range(lo, hi + 1):
+        s += p * (k / n) * math.log(n * k / (a * b))
+        p *= (b - k) * (a - k) / ((k + 1.0) * (n - a - b + k + 1.0))
+    return s
 
-    ``totals[g]`` is a level size shared by ``mult[g]`` levels of X. The number of positives
-    in a level of size ``a`` is Hypergeometric(n, n_pos, a), so the expectation depends only
-    on the level sizes: sum over sizes, not rows. The sum over k is cut at 12 standard
-    deviations from the mean, where the remaining mass is below 1e-30.
-    """
-    n_neg = n - n_pos
-    if n_pos == 0 or n_neg == 0:
+
+@njit(cache=True)
+def emi_tables(va, ma, vb, mb, n):  # pragma: no cover - compiled
+    """Expected I(X; Z) when the rows of Z are randomly permuted against X (Vinh et al.'s
+    expected mutual information), from grouped level sizes: ``va[g]`` is a level size of X
+    shared by ``ma[g]`` levels, likewise ``vb``/``mb`` for Z. The expectation depends only on
+    the level sizes, so it is a sum over pairs of distinct sizes, not over pairs of levels."""
+    emi = 0.0
+    for g in range(va.shape[0]):
+        for h in range(vb.shape[0]):
+            emi += ma[g] * mb[h] * emi_cell(va[g], vb[h], n)
+    return max(emi, 0.0)
+
+
+@njit(cache=True)
+def emi_grouped(totals, mult, n, n_pos):  # pragma: no cover - compiled
+    """Expected I(X; Y) of a binary label Y under permutation (hypergeometric model);
+    ``totals[g]`` is a level size of X shared by ``mult[g]`` levels."""
+    if n_pos <= 0 or n_pos >= n:
         return 0.0
     emi = 0.0
     for g in range(totals.shape[0]):
-        a = totals[g]
-        if a <= 0 or a >= n:
-            continue
-        lo = max(0, a - n_neg)
-        hi = min(a, n_pos)
-        mean = a * n_pos / n
-        sd = math.sqrt(a * (n_pos / n) * (n_neg / n) * (n - a) / max(n - 1, 1))
-        lo = max(lo, int(mean - 12 * sd) - 1)
-        hi = min(hi, int(mean + 12 * sd) + 2)
-        # pmf at lo from log-gammas once, then P(k+1) = P(k) (n_pos-k)(a-k) / ((k+1)(n_neg-a+k+1)).
-        p = math.exp(_log_comb(n_pos, lo) + _log_comb(n_neg, a - lo) - _log_comb(n, a))
-        s = 0.0
-        for k in range(lo, hi + 1):
-            term = 0.0
-            if k > 0:
-                term += k / n * math.log(n * k / (a * n_pos))
-            if a - k > 0:
-                term += (a - k) / n * math.log(n * (a - k) / (a * n_neg))
-            s += p * term
-            p *= (n_pos - k) * (a - k) / ((k + 1.0) * (n_neg - a + k + 1.0))
-        emi += mult[g] * s
+        emi += mult[g] * (emi_cell(totals[g], n_pos, n) + emi_cell(totals[g], n - n_pos, n))
     return emi
+
+
+@njit(parallel=True, cache=True)
+def pair_emi(vals, mults, offsets, pairs, n):  # pragma: no cover - compiled
+    """``emi_tables`` for each pair (i, j) of features; feature f's grouped level sizes are
+    ``vals/mults[offsets[f]:offsets[f+1]]``."""
+    out = np.empty(pairs.shape[0])
+    for p in prange(pairs.shape[0]):
+        i = pairs[p, 0]
+        j = pairs[p, 1]
+        out[p] = emi_tables(vals[offsets[i]:offsets[i + 1]], mults[offsets[i]:offsets[i + 1]],
+                            vals[offsets[j]:offsets[j + 1]], mults[offsets[j]:offsets[j + 1]], n)
+    return out
 
 
 @njit(cache=True)

@@ -30,15 +30,25 @@ class QualityThresholds:
         near_constant: share of rows in the most common value (missing included).
         mostly_missing: share of rows missing.
         id_like: distinct values / non-missing rows, for categorical columns.
-        leak: plug-in MI / label entropy: the column nearly determines the label...
-        leak_score: ...and corrected MI / label entropy, so that an id column (whose plug-in
-            MI also equals the label entropy, by chance) is not called a leak.
+        leak_auc, leak_skill: a column whose cross-fitted level rate (see
+            :mod:`autofeat.ranking.crossfit`) ranks the label with at least this AUC *and*
+            explains at least this share of its variance out of fold is a leak: a label copy
+            with up to ~5% of rows flipped at any cardinality, while the best real features
+            of a rare label (TalkingData's app: AUC 0.94, skill 0.13) are not.
+        leak_auc_alone: a cross-fitted AUC this high is a leak whatever the skill.
+        leak, leak_score: also a leak when plug-in MI / label entropy >= ``leak`` and
+            corrected MI / label entropy >= ``leak_score`` (the column nearly determines the
+            label on every row). Ids are never leaks: a level seen once has no out-of-fold
+            rate, and an id's plug-in MI is all chance.
         min_rows_id: fewer non-missing rows than this never count as id-like.
     """
 
     near_constant: float = 0.999
     mostly_missing: float = 0.95
     id_like: float = 0.95
+    leak_auc: float = 0.9
+    leak_skill: float = 0.5
+    leak_auc_alone: float = 0.99
     leak: float = 0.9
     leak_score: float = 0.5
     min_rows_id: int = 100
@@ -61,6 +71,8 @@ def find_quality(
     rel: Relevance,
     stats: SampleStats,
     th: QualityThresholds,
+    auc: np.ndarray | None = None,
+    skill: np.ndarray | None = None,
 ) -> list[Finding]:
     """All findings, in column order (a column may have several)."""
     out: list[Finding] = []
@@ -91,10 +103,17 @@ def find_quality(
                 name, "id_like", f"{levels:,} distinct values in {present:,} non-missing rows"
             ))
         hy = rel.label_entropy
-        if hy > 0 and rel.mi[f] >= th.leak * hy and rel.score[f] >= th.leak_score * hy:
-            share = rel.mi[f] / hy
+        a = 0.5 if auc is None else float(auc[f])
+        sk = 0.0 if skill is None else float(skill[f])
+        if (
+            (a >= th.leak_auc and sk >= th.leak_skill)
+            or a >= th.leak_auc_alone
+            or (hy > 0 and rel.mi[f] >= th.leak * hy and rel.score[f] >= th.leak_score * hy)
+        ):
+            share = rel.score[f] / hy if hy > 0 else 0.0
             out.append(Finding(
-                name, "leak", f"explains {share:.1%} of the label's entropy; is it known before the click?"
+                name, "leak", f"predicts the label out of fold with AUC {a:.3f} and explains "
+                f"{share:.0%} of its entropy; is it known before the click?"
             ))
         sig = np.sort(totals[totals > 0]).tobytes()
         signatures[sig].append(f)

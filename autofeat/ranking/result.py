@@ -5,6 +5,7 @@
     {"label": str, "rows": int,
      "features": [{"name", "rank", "score", "mi", "cardinality", "p_value", ...}, ...],
      "pairs": [{"features": [str, str], "score": float, ...}, ...],   # strongest first
+     "factorized_pairs": [{"features": [str, str], "gain": float, "additive_gain": float}, ...],
      "quality": [{"column", "kind", "detail"}, ...]}
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from autofeat.report.jsonio import dumps
 
-__all__ = ["FeatureScore", "PairResult", "Ranking"]
+__all__ = ["FactorPair", "FeatureScore", "PairResult", "Ranking"]
 
 SCHEMA_VERSION = 1
 
@@ -33,11 +34,18 @@ class FeatureScore:
         expected_mi: mean MI of the column under random label permutation.
         p_value: significance of ``mi`` under that null.
         cardinality: distinct non-missing values (numerics: bins used).
-        interaction_gain: best pairwise gain with another top feature (0 if not paired).
+        interaction_gain: best pairwise gain with another top feature, count-based or
+            factorized (0 if not paired).
+        factorized_gain: best held-out gain of a factorized pair it is in (see
+            :mod:`autofeat.ranking.factorized`).
         mrmr_score: the value at which the redundancy-aware order picked it.
         redundancy / redundant_with: largest normalized shared information with a feature
             ranked before it, and which one.
         flags: quality findings on this column (``leak``, ``id_like``, ...).
+        heldout_auc / heldout_skill: the column's cross-fitted level rate as a prediction of
+            the label, scored by AUC and Brier skill (see :mod:`autofeat.ranking.crossfit`).
+        kind_scores: for an integer column whose kind was inferred, the corrected score as
+            categories and as quantile bins (``kind`` is the better one).
     """
 
     name: str
@@ -55,6 +63,10 @@ class FeatureScore:
     redundancy: float | None = None
     redundant_with: str | None = None
     flags: tuple[str, ...] = ()
+    factorized_gain: float = 0.0
+    heldout_auc: float | None = None
+    heldout_skill: float | None = None
+    kind_scores: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -78,6 +90,20 @@ class PairResult:
 
 
 @dataclass(frozen=True)
+class FactorPair:
+    """A feature pair scored by a cross-fitted factorization machine: ``gain`` is its held-out
+    log-loss gain over the additive model of the two columns (nats per row), ``additive_gain``
+    that model's gain over the base rate."""
+
+    features: tuple[str, str]
+    gain: float
+    additive_gain: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": list(self.features), "gain": self.gain, "additive_gain": self.additive_gain}
+
+
+@dataclass(frozen=True)
 class Ranking:
     """Result of :func:`autofeat.rank`: features in final order, pairs, quality findings."""
 
@@ -91,6 +117,7 @@ class Ranking:
     options: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    factorized_pairs: list[FactorPair] = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
@@ -101,6 +128,20 @@ class Ranking:
         """The first ``k`` names in order, skipping flagged columns (leaks, ids, ...) unless asked."""
         keep = [f.name for f in self.features if include_flagged or not _excluded(f)]
         return keep[:k]
+
+    def pair_candidates(self) -> list[tuple[str, str]]:
+        """Feature pairs worth an interaction, best first: pairs with a positive gain, count-based
+        or factorized, by that gain; then the other count-scored pairs in their order."""
+        scored = [(p.score, tuple(p.features)) for p in self.pairs if p.score > 0]
+        scored += [(p.gain, tuple(p.features)) for p in self.factorized_pairs if p.gain > 0]
+        out: list[tuple[str, str]] = []
+        seen: set[frozenset[str]] = set()
+        ordered = [f for _, f in sorted(scored, key=lambda t: -t[0])] + [tuple(p.features) for p in self.pairs]
+        for a, b in ordered:
+            if frozenset((a, b)) not in seen:
+                seen.add(frozenset((a, b)))
+                out.append((a, b))
+        return out
 
     def feature(self, name: str) -> FeatureScore:
         for f in self.features:
@@ -117,6 +158,7 @@ class Ranking:
             "source": self.source,
             "features": [f.to_dict() for f in self.features],
             "pairs": [p.to_dict() for p in self.pairs],
+            "factorized_pairs": [p.to_dict() for p in self.factorized_pairs],
             "quality": list(self.quality),
             "options": self.options,
             "timings": self.timings,
@@ -137,9 +179,11 @@ class Ranking:
                        p.get("joint_mi", float("nan")), p.get("levels", 0))
             for p in d.get("pairs", [])
         ]
+        factor = [FactorPair(tuple(p["features"]), p["gain"], p.get("additive_gain", float("nan")))
+                  for p in d.get("factorized_pairs", [])]
         return cls(d["label"], d["rows"], d.get("positives", 0), d.get("source", ""), feats,
                    pairs, d.get("quality", []), d.get("options", {}), d.get("timings", {}),
-                   d.get("info", {}))
+                   d.get("info", {}), factor)
 
     @classmethod
     def load(cls, path: str | Path) -> Ranking:
@@ -158,7 +202,7 @@ class Ranking:
 
     def to_tsv(self) -> str:
         cols = ["rank", "name", "score", "mi", "expected_mi", "p_value", "cardinality", "kind",
-                "missing_rate", "interaction_gain", "mrmr_score", "redundancy", "redundant_with",
+                "missing_rate", "heldout_auc", "interaction_gain", "mrmr_score", "redundancy", "redundant_with",
                 "flags"]
         lines = ["\t".join(cols)]
         for f in self.features:

@@ -4,9 +4,54 @@ from __future__ import annotations
 
 import numpy as np
 
+import pytest
+
 import autofeat
 from autofeat.ranking.redundancy import mrmr_order
-from autofeat.ranking.sample_stats import SampleStats
+from autofeat.ranking.sample_stats import SampleStats, compact_codes
+from tests import naive
+
+
+def _stats(*cols: np.ndarray) -> SampleStats:
+    codes = np.stack([np.unique(c, return_inverse=True)[1] for c in cols]).astype(np.int32)
+    return SampleStats(*compact_codes(codes, codes.max(axis=1) + 1))
+
+
+def test_expected_shared_information_matches_reference():
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 7, 300)
+    z = np.minimum(rng.zipf(1.5, 300), 40)
+    stats = _stats(x, z)
+    assert stats.expected_shared([(0, 1)])[0] == pytest.approx(naive.expected_mi_tables(x, z), rel=1e-9)
+
+
+def _zipf_column(rng: np.random.Generator, n: int, card: int) -> np.ndarray:
+    p = 1.0 / np.arange(1, card + 1) ** 1.1
+    return rng.choice(card, n, p=p / p.sum())
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("card", [10, 1_000, 30_000, 100_000])
+def test_independent_columns_share_nothing_at_any_cardinality(seed, card):
+    # A shuffled copy has the same level sizes and no shared information: on 60k rows two
+    # 30k-level ids share most of their plug-in MI by chance, and R must still be ~0.
+    rng = np.random.default_rng([seed, card])
+    n = 60_000
+    for col in (_zipf_column(rng, n, card), rng.integers(0, card, n)):
+        other = _zipf_column(rng, n, max(card // 3, 2))
+        stats = _stats(col, rng.permutation(col), other)
+        assert abs(stats.redundancy(0, [1])[0]) < 0.05
+        assert abs(stats.redundancy(0, [2])[0]) < 0.05
+
+
+@pytest.mark.parametrize("card", [10, 1_000, 30_000])
+def test_copies_and_coarsenings_are_redundant(card):
+    rng = np.random.default_rng(card)
+    col = _zipf_column(rng, 60_000, card)
+    relabelled = (col * 7919) % 1_000_003
+    stats = _stats(col, relabelled, col // 4, col % 3)
+    r = stats.redundancy(0, [1, 2, 3])
+    assert r[0] == pytest.approx(1.0) and r[1] == pytest.approx(1.0) and r[2] > 0.95
 
 
 def test_mrmr_pushes_copies_below_new_information():
@@ -79,6 +124,30 @@ def test_near_constant_and_all_missing_allowed():
     near[:3] = 1
     cols = {"near": near, "empty": np.full(n, np.nan), "x": rng.integers(0, 3, n),
             "y": rng.integers(0, 2, n)}
-    r = autofeat.rank(cols, label="y", allow_empty_columns=True)
+    r = autofeat.rank(cols, label="y")
     kinds = {(q["column"], q["kind"]) for q in r.quality}
     assert ("near", "near_constant") in kinds and ("empty", "all_missing") in kinds
+
+
+@pytest.mark.parametrize("seed,rows", [(4, 30_000), (5, 100_000)])
+def test_factorized_pair_finds_user_item_with_per_user_negatives(seed, rows):
+    from autofeat.datasets import make_recsys
+
+    table, truth = make_recsys(rows, seed=seed)
+    r = autofeat.rank(table, label="label", seed=seed)
+    assert r.feature("user_id").mi < 1e-6  # every user has the same click rate
+    assert {"user_id", "item_id"} <= set(r.names[:3])
+    top = r.factorized_pairs[0]
+    assert sorted(top.features) == ["item_id", "user_id"] and top.gain > 0.005
+    # Pairs with a noise column gain nothing out of fold.
+    assert all(p.gain < 0.002 for p in r.factorized_pairs if set(p.features) & set(truth["noise"]))
+    # OptInter is offered the pair among its first candidates.
+    assert ("item_id", "user_id") in [tuple(sorted(p)) for p in r.pair_candidates()[:3]]
+
+
+def test_factorized_scan_is_off_with_factor_top_zero():
+    from autofeat.datasets import make_recsys
+
+    table, _ = make_recsys(20_000, seed=1)
+    r = autofeat.rank(table, label="label", factor_top=0)
+    assert r.factorized_pairs == [] and all(f.factorized_gain == 0 for f in r.features)

@@ -30,12 +30,11 @@ __all__ = ["candidate_pairs", "search"]
 
 
 def candidate_pairs(td: TrainingData, ranking: Any, top: int) -> list[tuple[int, int]]:
-    """Up to ``top`` field pairs: the ranking's pairs among ``td``'s fields in rank order, then
-    pairs of the best-ranked fields."""
+    """Up to ``top`` field pairs: the ranking's pair candidates among ``td``'s fields (count-based
+    and factorized gains, best first), then pairs of the best-ranked fields."""
     index = {n: i for i, n in enumerate(td.names)}
     out: list[tuple[int, int]] = []
-    for p in getattr(ranking, "pairs", []):
-        a, b = p.features
+    for a, b in ranking.pair_candidates():
         if a in index and b in index and a != b:
             pair = tuple(sorted((index[a], index[b])))
             if pair not in out:
