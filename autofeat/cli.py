@@ -60,6 +60,8 @@ def _add_rank_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sample-rows", type=_positive_int, help="rank on a seeded random sample of N rows")
     p.add_argument("--analysis-rows", type=_positive_int, default=100_000, help="rows sampled for redundancy/pairs/duplicates (default 100,000)")
     p.add_argument("--pairs-top", type=_nonneg_int, default=20, help="pair the best M features for interaction gain (default 20; 0 = off)")
+    p.add_argument("--factor-top", type=_nonneg_int, default=6,
+                   help="columns whose pairs get a cross-fitted factorized gain (default 6; 0 = off)")
     p.add_argument("--no-redundancy", action="store_true", help="order by score alone, not mRMR")
     p.add_argument("--redundancy-top", type=_nonneg_int, default=100, help="leading positions filled by the mRMR greedy (default 100)")
     # All-missing columns are always findings now; the flag is kept so old command lines run.
@@ -173,7 +175,7 @@ def _rank_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return RankOptions(
         bins=args.bins, sample_rows=args.sample_rows, analysis_rows=args.analysis_rows,
         pairs_top=args.pairs_top, redundancy=not args.no_redundancy,
-        redundancy_top=args.redundancy_top,
+        redundancy_top=args.redundancy_top, factor_top=args.factor_top,
         seed=args.seed, n_jobs=args.n_jobs,
     )
 
@@ -210,6 +212,10 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     )
     if args.out:
         ranking.save(args.out)
+    left_out = ranking.left_out()
+    if left_out and not args.quiet:
+        shown = ", ".join(f"{n} ({k})" for n, k in left_out)
+        print(f"autofeat: not search candidates unless named: {shown}", file=sys.stderr)
     if args.format == "json":
         sys.stdout.write(ranking.to_json() + "\n")
     else:

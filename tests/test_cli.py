@@ -33,6 +33,12 @@ def test_rank_writes_outputs(data_csv, tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["ranking.json", "ranking.tsv", "report.html"]
 
 
+def test_rank_names_left_out_columns_on_stderr_in_one_line(data_csv, tmp_path, capsys):
+    assert main(["rank", str(data_csv), "--label", "click", "--out", str(tmp_path / "o")]) == 0
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if "not search candidates" in ln]
+    assert len(lines) == 1 and "conversion_time (leak)" in lines[0] and "row_id (id_like)" in lines[0]
+
+
 def test_rank_json_to_stdout(data_csv, capsys):
     assert main(["rank", str(data_csv), "--label", "click", "--format", "json", "--quiet"]) == 0
     assert json.loads(capsys.readouterr().out)["rows"] == 20_000

@@ -13,7 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["Kind", "CategoricalEncoder", "NumericEncoder", "infer_kind", "make_encoder", "quantile_edges"]
+__all__ = ["Kind", "CategoricalEncoder", "NumericEncoder", "infer_kind", "make_encoder", "quantile_edges",
+           "quantile_edges_weighted"]
 
 Kind = Literal["categorical", "numeric"]
 
@@ -64,6 +65,13 @@ class CategoricalEncoder:
         if self._lut is not None:
             return self._lut_next - 1
         return 0 if self.values is None else len(self.values)
+
+    @property
+    def value_type(self) -> pa.DataType | None:
+        """The Arrow type of the column's values (None before any value was seen)."""
+        if self._lut is not None:
+            return self._lut_type
+        return None if self.values is None else self.values.type
 
     def _encode_lut(self, arr: pa.Array) -> np.ndarray | None:
         """Codes through the lookup table, or None when this batch does not fit in it."""
@@ -174,6 +182,20 @@ def quantile_edges(present: np.ndarray, n_bins: int) -> np.ndarray:
     if distinct.size <= n_bins:
         return (distinct[:-1] + distinct[1:]) / 2
     return np.unique(np.quantile(present, np.linspace(0, 1, n_bins + 1)[1:-1]))
+
+
+def quantile_edges_weighted(values: np.ndarray, weights: np.ndarray, n_bins: int) -> np.ndarray:
+    """:func:`quantile_edges` of a column given as distinct ``values`` seen ``weights`` times
+    (its count table): the same edges as the quantiles of the expanded rows."""
+    order = np.argsort(values, kind="mergesort")
+    v, w = values[order], np.asarray(weights, np.float64)[order]
+    keep = w > 0
+    v, w = v[keep], w[keep]
+    if v.size <= n_bins:
+        return (v[:-1] + v[1:]) / 2
+    cum = np.cumsum(w)
+    targets = np.linspace(0, 1, n_bins + 1)[1:-1] * cum[-1]
+    return np.unique(v[np.minimum(np.searchsorted(cum, targets, side="left"), v.size - 1)])
 
 
 class NumericEncoder:

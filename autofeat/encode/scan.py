@@ -17,12 +17,19 @@ import numpy as np
 import pyarrow as pa
 
 from autofeat._progress import Progress
-from autofeat.encode.encoders import CategoricalEncoder, Kind, NumericEncoder, infer_kind, make_encoder
+from autofeat.encode.encoders import (
+    CategoricalEncoder,
+    Kind,
+    NumericEncoder,
+    infer_kind,
+    make_encoder,
+    quantile_edges_weighted,
+)
 from autofeat.encode.label import LabelParser
 from autofeat.errors import DataError, OptionError
 from autofeat.io.sources import SchemaChanged, Source
 
-__all__ = ["Scan", "scan", "count_codes"]
+__all__ = ["Scan", "scan", "count_codes", "binned_views"]
 
 
 @dataclass
@@ -37,10 +44,10 @@ class Scan:
         n_rows, n_pos: rows counted and how many have label 1.
         sample: int32 (features, m) codes of a uniform random sample of rows; ``sample_y``
             their labels.
-        alt_encoders, alt_counts, alt_sample: for integer columns whose kind was not forced,
-            a second view as quantile bins (the main view is categorical), keyed by feature
-            index; the ranking keeps the view with the better corrected score
-            (:meth:`with_views`).
+        alt_encoders, alt_counts, alt_sample: for integer columns whose kind was not forced
+            and that have more distinct values than bins, a second view as quantile bins (the
+            main view is categorical), keyed by feature index; the ranking keeps the view that
+            predicts better (:meth:`with_views`).
     """
 
     source: str
@@ -70,6 +77,33 @@ class Scan:
             sample[f] = self.alt_sample[f]
         return replace(self, kinds=kinds, encoders=encoders, counts=counts, sample=sample,
                        alt_encoders={}, alt_counts={}, alt_sample={})
+
+
+def binned_views(sc: Scan, candidates: Collection[int], bins: int) -> Scan:
+    """Add the quantile-bin view of each categorical integer column in ``candidates``.
+
+    Bins are a function of the value, so the view needs no second pass: its edges are the
+    count-weighted quantiles of the column's values (from the whole count table, not a
+    first batch), its counts the categorical counts summed per bin, and its sample codes a
+    lookup of the categorical ones."""
+    alt_enc, alt_counts, alt_sample = {}, {}, {}
+    for f in candidates:
+        enc, counts = sc.encoders[f], sc.counts[f]
+        k = enc.cardinality
+        if not isinstance(enc, CategoricalEncoder) or k <= bins or enc.value_type is None:
+            continue  # at most `bins` values: both views are the same partition
+        if not pa.types.is_integer(enc.value_type):
+            continue
+        values = enc.values_of(np.arange(1, k + 1))
+        x = values.to_numpy(zero_copy_only=False).astype(np.float64)
+        num = NumericEncoder(bins)
+        num.edges = quantile_edges_weighted(x, counts[1:].sum(axis=1), bins)
+        lut = np.zeros(k + 1, np.int32)
+        lut[1:] = np.searchsorted(num.edges, x, side="right") + 1
+        binned = np.zeros((num.cardinality + 1, 2), np.int64)
+        np.add.at(binned, lut, counts)
+        alt_enc[f], alt_counts[f], alt_sample[f] = num, binned, lut[sc.sample[f]]
+    return replace(sc, alt_encoders=alt_enc, alt_counts=alt_counts, alt_sample=alt_sample)
 
 
 class _Reservoir:
@@ -183,9 +217,7 @@ def _scan_once(
     n_feat = len(features)
     kinds: list[Kind] = []
     encoders: list[CategoricalEncoder | NumericEncoder] = []
-    alt: list[int] = []  # features with a binned view, in rows n_feat.. of the code matrix
-    columns: list[str] = []  # the source column of each row of the code matrix
-    table: _CountTable | None = None
+    table = _CountTable(n_feat)
     parser = LabelParser(label, source.name)
     reservoir = _Reservoir(sample_rows if sample_rows else analysis_rows, seed)
     n_rows = 0
@@ -203,21 +235,14 @@ def _scan_once(
                     )
                     kinds.append(kind)
                     encoders.append(make_encoder(kind, bins))
-                    # Integers are ids as often as counts: score both views, keep the better.
-                    if kind == "categorical" and name not in categorical and pa.types.is_integer(dtype):
-                        alt.append(len(kinds) - 1)
-                encoders += [make_encoder("numeric", bins) for _ in alt]
-                columns = features + [features[f] for f in alt]
-                table = _CountTable(len(columns))
             n = batch.num_rows
             if n == 0:
                 continue
             y = parser.parse(batch.column(label))
-            codes = np.empty((len(columns), n), np.int32)
+            codes = np.empty((n_feat, n), np.int32)
             # Arrow's hashing and NumPy's gathers release the GIL: columns encode in parallel.
-            list(pool.map(partial(_encode_column, codes, batch, encoders, columns), range(len(columns))))
+            list(pool.map(partial(_encode_column, codes, batch, encoders, features), range(n_feat)))
             if not sample_rows:
-                assert table is not None
                 table.add(codes, y, [e.cardinality for e in encoders])
             reservoir.add(codes, y)
             n_rows += n
@@ -227,7 +252,7 @@ def _scan_once(
         progress.close()
     if n_rows == 0:
         raise DataError(f"{source.name}: no data rows (only a header?)")
-    sample, sample_y, keys = reservoir.result(len(columns))
+    sample, sample_y, keys = reservoir.result(n_feat)
     if sample_rows:
         counts = count_codes(sample, sample_y, [e.cardinality for e in encoders])
         total = sample_y.size
@@ -235,19 +260,16 @@ def _scan_once(
             sel = np.sort(np.argpartition(keys, analysis_rows - 1)[:analysis_rows])
             sample, sample_y = np.ascontiguousarray(sample[:, sel]), sample_y[sel]
     else:
-        assert table is not None
         counts = table.result([e.cardinality for e in encoders])
         total = n_rows
     n_pos = int(counts[0][:, 1].sum())
-    views = {f: n_feat + i for i, f in enumerate(alt)}
-    return Scan(
-        source=source.name, label=label, names=features, kinds=kinds, encoders=encoders[:n_feat],
-        counts=counts[:n_feat], n_rows=total, n_pos=n_pos,
-        sample=np.ascontiguousarray(sample[:n_feat]), sample_y=sample_y, rows_read=n_rows,
-        alt_encoders={f: encoders[r] for f, r in views.items()},  # type: ignore[misc]
-        alt_counts={f: counts[r] for f, r in views.items()},
-        alt_sample={f: sample[r] for f, r in views.items()},
+    sc = Scan(
+        source=source.name, label=label, names=features, kinds=kinds, encoders=encoders,
+        counts=counts, n_rows=total, n_pos=n_pos, sample=sample, sample_y=sample_y,
+        rows_read=n_rows,
     )
+    # Integers are ids as often as counts: unless the kind was forced, both views are scored.
+    return binned_views(sc, [f for f, name in enumerate(features) if name not in categorical], bins)
 
 
 def _encode_column(codes: np.ndarray, batch: Any, encoders: Sequence[Any], features: list[str], f: int) -> None:

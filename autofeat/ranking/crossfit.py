@@ -98,29 +98,3 @@ def heldout_scores(
         if np.isfinite(base_ll):
             gain[f] = (base_ll + ll) / m
     return auc, skill, gain
-    yi = y.astype(np.int64)
-    fi = fold.astype(np.int64)
-    rows = np.bincount(fi, minlength=2)
-    pos_rows = np.bincount(fi, weights=yi, minlength=2)
-    rate = pos_rows / np.maximum(rows, 1)
-    # Brier score of predicting every row of fold d by fold 1-d's overall rate.
-    base = sum(pos_rows[d] * (1 - rate[1 - d]) ** 2 + (rows[d] - pos_rows[d]) * rate[1 - d] ** 2
-               for d in (0, 1))
-    with np.errstate(divide="ignore"):
-        base_ll = -sum(pos_rows[d] * np.log(rate[1 - d]) + (rows[d] - pos_rows[d]) * np.log1p(-rate[1 - d])
-                       for d in (0, 1))
-    for f in range(codes.shape[0]):
-        k = int(cards[f])
-        cell = (fi * k + codes[f]) * 2 + yi
-        cnt = np.bincount(cell, minlength=4 * k).reshape(2, k, 2)
-        tot = cnt.sum(axis=2)
-        # Fold d's rows are scored by fold 1-d's rates.
-        score = (cnt[::-1, :, 1] + _PRIOR_ROWS * rate[::-1, None]) / (tot[::-1] + _PRIOR_ROWS)
-        keep = tot > 0
-        s, pos, neg = score[keep], cnt[:, :, 1][keep], cnt[:, :, 0][keep]
-        auc[f] = auc_grouped(s, pos, neg)
-        if base > 0:
-            skill[f] = 1.0 - float((pos * (1 - s) ** 2 + neg * s ** 2).sum()) / base
-        if np.isfinite(base_ll):
-            gain[f] = (base_ll + float((pos * np.log(s) + neg * np.log1p(-s)).sum())) / m
-    return auc, skill, gain

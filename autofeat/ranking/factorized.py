@@ -52,7 +52,7 @@ class FactorOptions:
     epochs: int = 4
     lr: float = 0.05
     l2: float = 1e-2
-    rows: int = 50_000
+    rows: int = 30_000
 
 
 @dataclass(frozen=True)

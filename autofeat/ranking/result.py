@@ -129,6 +129,13 @@ class Ranking:
         keep = [f.name for f in self.features if include_flagged or not _excluded(f)]
         return keep[:k]
 
+    def left_out(self) -> list[tuple[str, str]]:
+        """(name, reason) of the columns :meth:`top` skips: leaks, ids, constants, duplicates,
+        all-missing columns."""
+        from autofeat.ranking.quality import EXCLUDING
+
+        return [(f.name, next(fl for fl in f.flags if fl in EXCLUDING)) for f in self.features if _excluded(f)]
+
     def pair_candidates(self) -> list[tuple[str, str]]:
         """Feature pairs worth an interaction, best first: pairs with a positive gain, count-based
         or factorized, by that gain; then the other count-scored pairs in their order."""
