@@ -145,7 +145,7 @@ def rank_scan(sc: Scan, options: RankOptions, *, scan_seconds: float = 0.0) -> R
     sc, rel, kind_scores = _choose_views(sc, rel, fold)
     codes, cards = compact_codes(sc.sample, np.array([e.cardinality + 1 for e in sc.encoders]))
     stats = SampleStats(codes, cards)
-    auc, skill, heldout = heldout_scores(codes, cards, sc.sample_y, fold)
+    auc, skill, _ = heldout_scores(codes, cards, sc.sample_y, fold)
     findings = find_quality(sc.names, sc.kinds, sc.counts, rel, stats, options.quality, auc, skill)
     flags: dict[int, list[str]] = {}
     index = {n: i for i, n in enumerate(sc.names)}
@@ -157,20 +157,14 @@ def rank_scan(sc: Scan, options: RankOptions, *, scan_seconds: float = 0.0) -> R
     t = time.perf_counter()
     clean = [f for f in _by_score(rel.score) if f not in excluded]
     pairs = _pairs(codes, sc.sample_y, cards, clean[: options.pairs_top])
-    gain = np.zeros(len(sc.names))
-    for p in pairs:
-        gain[p.a] = max(gain[p.a], p.gain)
-        gain[p.b] = max(gain[p.b], p.gain)
+    gain = _best_gain(len(sc.names), pairs)
     timings["pairs"] = time.perf_counter() - t
 
     t = time.perf_counter()
     fopts = FactorOptions(top=options.factor_top)
     fcands = factor_candidates(rel.score, cards, [f for f in _by_score(rel.score) if f not in excluded], fopts)
     factor_pairs = factorized_gains(codes, cards, sc.sample_y, fold, fcands, fopts, options.seed)
-    fgain = np.zeros(len(sc.names))
-    for fp in factor_pairs:
-        fgain[fp.a] = max(fgain[fp.a], fp.gain)
-        fgain[fp.b] = max(fgain[fp.b], fp.gain)
+    fgain = _best_gain(len(sc.names), factor_pairs)
     gain = np.maximum(gain, fgain)
     timings["factorized_pairs"] = time.perf_counter() - t
 
@@ -259,6 +253,15 @@ def _choose_views(
         a[idx] = getattr(alt, name)[use]
         arrays[name] = a
     return sc.with_views(idx.tolist()), replace(rel, **arrays), scores
+
+
+def _best_gain(n: int, pairs: Sequence[Any]) -> np.ndarray:
+    """Each feature's best gain over the pairs (with ``a``, ``b``, ``gain``) it is in; 0 if none."""
+    best = np.zeros(n)
+    for p in pairs:
+        best[p.a] = max(best[p.a], p.gain)
+        best[p.b] = max(best[p.b], p.gain)
+    return best
 
 
 def _by_score(values: np.ndarray) -> list[int]:
