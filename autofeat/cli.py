@@ -139,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="optuna: LightGBM studies; optfs: value gates; dnis: embedding dims; optinter: pair methods (default optuna)")
     s.add_argument("--ranking", help="ranking.json (or its folder) from autofeat rank; ranked here if omitted")
     s.add_argument("--max-features", type=_positive_int, help="clean features taken from the ranking, in order (default 40)")
+    s.add_argument("--include", type=_csv_list, action="extend", metavar="COLS",
+                   help="comma-separated columns that are candidates even if the ranking flags them (leak, id, ...)")
     s.add_argument("--sample-rows", type=_positive_int, help="search on a seeded sample of N rows")
     s.add_argument("--seed", type=int, help="seed (default 0)")
     s.add_argument("--n-jobs", type=_positive_int, help="threads (default: all cores)")
@@ -235,7 +237,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
         if getattr(args, _dest(flag)) is not None:
             raise AutofeatError(f"{flag} does not apply to --method {args.method}")
     options: dict[str, Any] = {}
-    for flag in [*mine, "--max-features", "--sample-rows", "--seed", "--n-jobs"]:
+    for flag in [*mine, "--max-features", "--include", "--sample-rows", "--seed", "--n-jobs"]:
         value = getattr(args, _dest(flag))
         if value is not None:
             options[_RENAMED.get(_dest(flag), _dest(flag))] = value

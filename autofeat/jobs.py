@@ -12,6 +12,7 @@ A job file (paths relative to the file)::
 
     [prune]
     top_k = 30                   # search candidates: the ranking's best clean features
+    include = ["user_id"]        # optional: candidates whatever the ranking's flags (leak, id, ...)
 
     [[search]]                   # zero or more
     name = "lgb"                 # required, unique
@@ -54,7 +55,7 @@ EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
 _SECTIONS = {
     "data": {"path", "label", "header", "delimiter", "ignore", "numeric", "categorical"},
     "rank": None,  # validated against RankOptions
-    "prune": {"top_k"},
+    "prune": {"top_k", "include"},
     "search": {"name", "method", "space", "trials", "timeout", "storage", "study", "seed",
                "second_objective", "sample_rows", "max_features", "n_jobs"},
     "output": {"dir"},
@@ -71,6 +72,7 @@ class Job:
     data: dict[str, Any]
     rank: dict[str, Any]
     top_k: int
+    include: list[str]
     searches: list[dict[str, Any]]
     out: Path
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
@@ -110,7 +112,10 @@ def load_job(path: str | Path) -> Job:
     top_k = doc.get("prune", {}).get("top_k", 40)
     if not isinstance(top_k, int) or top_k < 1:
         raise OptionError(f"{path}: prune.top_k must be an integer >= 1")
-    return Job(path=path, data=data, rank=dict(doc.get("rank", {})), top_k=top_k,
+    include = doc.get("prune", {}).get("include", [])
+    if not isinstance(include, list) or not all(isinstance(n, str) for n in include):
+        raise OptionError(f"{path}: prune.include must be a list of column names")
+    return Job(path=path, data=data, rank=dict(doc.get("rank", {})), top_k=top_k, include=include,
                searches=[dict(s) for s in searches], out=(base / doc["output"]["dir"]).resolve(), raw=doc)
 
 
@@ -208,15 +213,18 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
             outcome["rank"] = "ran"
         say(f"rank: {outcome['rank']}")
 
-        candidates = ranking.top(job.top_k)
-        prune_key = _hash("prune", rank_key, job.top_k)
+        try:
+            candidates = ranking.top(job.top_k, include=job.include)
+        except OptionError as e:
+            raise OptionError(f"{job.path}: prune.include: {e}") from None
+        prune_key = _hash("prune", rank_key, job.top_k, *([job.include] if job.include else []))
         prune_file = job.out / "candidates.json"
         if manifest.fresh("prune", prune_key, [prune_file]):
             outcome["prune"] = "skipped"
         else:
             from autofeat.report.atomic import write_text_atomic
 
-            write_text_atomic(prune_file, json.dumps({"top_k": job.top_k, "features": candidates}, indent=1))
+            write_text_atomic(prune_file, json.dumps({"top_k": job.top_k, "include": job.include, "features": candidates}, indent=1))
             manifest.record("prune", prune_key, [prune_file], 0.0)
             outcome["prune"] = "ran"
         say(f"prune: {outcome['prune']} ({len(candidates)} candidates)")
@@ -233,7 +241,7 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
                 t = time.perf_counter()
                 # The study is named after the step's inputs: a crash with the same inputs
                 # resumes it, changed inputs start a new one instead of mixing candidate sets.
-                opts = {"n_trials": spec.get("trials", 30), "max_features": len(candidates),
+                opts = {"n_trials": spec.get("trials", 30), "max_features": job.top_k, "include": tuple(job.include),
                         "study_name": f"{spec.get('study', name)}-{key[:8]}"}
                 for k in ("timeout", "storage", "seed", "second_objective", "sample_rows", "n_jobs"):
                     if k in spec:

@@ -90,3 +90,14 @@ def test_lock_held_exits_75(job, capsys):
         assert main(["run", str(job), "--quiet"]) == EXIT_LOCKED
     assert "another run holds" in capsys.readouterr().err
     assert main(["run", str(job), "--quiet"]) == 0  # the lock is gone with its holder
+
+
+def test_prune_include_keeps_a_flagged_column(job):
+    # row_id is flagged id_like: a candidate only when the job names it.
+    job.write_text(JOB.format(top_k=4).replace("top_k = 4", 'top_k = 4\ninclude = ["row_id"]'))
+    run_job(job)
+    cands = json.loads((job.parent / "out" / "candidates.json").read_text())["features"]
+    assert "row_id" in cands and len(cands) == 5
+    job.write_text(JOB.format(top_k=4).replace("top_k = 4", 'top_k = 4\ninclude = ["nope"]'))
+    with pytest.raises(Exception, match="prune.include: --include nope: not a ranked column"):
+        run_job(job)

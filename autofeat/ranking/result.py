@@ -12,10 +12,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autofeat.errors import OptionError
 from autofeat.report.jsonio import dumps
 
 __all__ = ["FactorPair", "FeatureScore", "PairResult", "Ranking"]
@@ -124,10 +126,20 @@ class Ranking:
         """Feature names in final order."""
         return [f.name for f in self.features]
 
-    def top(self, k: int, *, include_flagged: bool = False) -> list[str]:
-        """The first ``k`` names in order, skipping flagged columns (leaks, ids, ...) unless asked."""
-        keep = [f.name for f in self.features if include_flagged or not _excluded(f)]
-        return keep[:k]
+    def top(self, k: int, *, include_flagged: bool = False, include: Sequence[str] = ()) -> list[str]:
+        """The first ``k`` names in order, skipping flagged columns (leaks, ids, ...) unless asked.
+
+        ``include`` names columns to keep whatever their flags or place: they are added to the
+        first ``k`` clean names, in ranking order (a user who knows that an id-like column is a
+        real feature asks for it by name). An unknown name is an :class:`OptionError`.
+        """
+        unknown = [n for n in include if n not in set(self.names)]
+        if unknown:
+            raise OptionError(f"--include {', '.join(unknown)}: not a ranked column "
+                              f"(ranked: {', '.join(self.names[:12])}{', ...' if len(self.names) > 12 else ''})")
+        keep = [f.name for f in self.features if include_flagged or not _excluded(f)][:k]
+        wanted = set(keep) | set(include)
+        return [n for n in self.names if n in wanted]
 
     def left_out(self) -> list[tuple[str, str]]:
         """(name, reason) of the columns :meth:`top` skips: leaks, ids, constants, duplicates,

@@ -76,6 +76,9 @@ def search(
         raise OptionError(f"unknown option(s) for --method {method}: {', '.join(unknown)}")
     if isinstance(options.get("space"), str):
         options["space"] = tuple(s for s in options["space"].split(",") if s)
+    if isinstance(options.get("include"), (list, str)):
+        inc = options["include"]
+        options["include"] = tuple(inc.split(",") if isinstance(inc, str) else inc)
     if isinstance(options.get("hidden"), (list, str)):
         h = options["hidden"]
         options["hidden"] = tuple(int(x) for x in (h.split(",") if isinstance(h, str) else h))

@@ -52,6 +52,7 @@ class OptunaSearchOptions:
         study_name: study to create or continue.
         second_objective: also minimize the number of features (NSGA-II, Pareto front).
         max_features: candidates taken from the ranking (clean features, in order).
+        include: columns that are candidates whatever the ranking's flags (leak, id, ...).
         fresh: delete an existing default journal in the output folder first.
     """
 
@@ -62,6 +63,7 @@ class OptunaSearchOptions:
     study_name: str = "autofeat"
     second_objective: Literal["n_features"] | None = None
     max_features: int = 40
+    include: tuple[str, ...] = ()
     seed: int = 0
     valid_fraction: float = 0.1
     test_fraction: float = 0.1
@@ -223,7 +225,7 @@ def optuna_search(
                           "(embedding dims and pair methods: --method dnis / --method optinter)")
     if not space.has("lightgbm") and not space.has("feature_subset"):
         raise OptionError("--space: give a feature_subset and/or lightgbm section")
-    candidates = ranking.top(options.max_features)
+    candidates = ranking.top(options.max_features, include=options.include)
     if not candidates:
         raise OptionError("the ranking has no clean feature to search over")
     # Encode every candidate as the ranking did (its kind may have been forced there).

@@ -141,6 +141,7 @@ def test_two_workers_postgresql(data_csv, tmp_path):
     (["--storage", "postgresql://nobody:secret@127.0.0.1:1/none"], "cannot connect"),
     (["--storage", "redis-ish"], "expected journal:PATH"),
     (["--ranking", "/nonexistent/ranking.json"], "no such file"),
+    (["--include", "no_such_column"], "--include no_such_column: not a ranked column"),
 ])
 def test_bad_search_input_exit_2(data_csv, tmp_path, capsys, extra, msg):
     code = main(["search", str(data_csv), "--label", "click", "--trials", "1", "--out", str(tmp_path / "o"),
@@ -164,6 +165,17 @@ def test_study_with_other_candidates_is_refused(data_csv, tmp_path, capsys):
     capsys.readouterr()
     assert main(base + ["--max-features", "3"]) == 2
     assert "other candidate features" in capsys.readouterr().err
+
+
+def test_flagged_columns_are_candidates_only_when_named(data_csv, tmp_path):
+    # row_id is flagged id_like by the ranking: left out by default, a candidate when named.
+    out = tmp_path / "o"
+    base = ["search", str(data_csv), "--label", "click", "--trials", "1", "--max-features", "3", "--quiet"]
+    assert main(base + ["--out", str(out)]) == 0
+    plain = json.loads((out / "result.json").read_text())
+    assert main(base + ["--out", str(tmp_path / "i"), "--include", "row_id"]) == 0
+    named = json.loads((tmp_path / "i" / "result.json").read_text())
+    assert plain["metrics"]["candidates"] == 3 and named["metrics"]["candidates"] == 4
 
 
 def test_search_encodes_features_as_the_ranking_did(tmp_path):

@@ -41,6 +41,7 @@ class GateOptions:
             supernet is the heaviest per step and whose few pair weights settle in two).
         batch_size, lr, patience, seed, n_jobs, device: training settings.
         max_features: clean features taken from the ranking, in order.
+        include: columns that are candidates whatever the ranking's flags (leak, id, ...).
         min_count: train rows a value needs for its own id (rarer ones share the OOV id).
         sample_rows, valid_fraction, test_fraction, time_column: data and split.
         final_temp: OptFS: gate temperature at the last search epoch (from 1).
@@ -70,6 +71,7 @@ class GateOptions:
     n_jobs: int | None = None
     device: str = "cpu"
     max_features: int = 40
+    include: tuple[str, ...] = ()
     min_count: int = 2
     sample_rows: int | None = None
     valid_fraction: float = 0.1
@@ -209,7 +211,7 @@ def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Pat
     options.check()
     search = _method(method)
     options = replace(options, search_epochs=search_epochs(options, method))  # recorded in the result
-    features = ranking.top(options.max_features)
+    features = ranking.top(options.max_features, include=options.include)
     if not features:
         raise OptionError("the ranking has no clean feature to search over")
     kinds = {f: ranking.feature(f).kind for f in features}
