@@ -83,11 +83,17 @@ _GATE_FLAGS: dict[str, dict[str, Any]] = {
     "--model": {"help": "backbone: lr, fm, deepfm, dcn, ipnn, dnn (default deepfm)"},
     "--dim": {"type": _positive_int, "help": "embedding width (default 16)"},
     "--hidden": {"help": "comma-separated MLP widths (default 256,128)"},
-    "--epochs": {"type": _positive_int, "help": "most retrain epochs; early stopping on valid AUC (default 10)"},
+    "--epochs": {"type": _positive_int, "help": "most retrain epochs; early stopping by --stop-on (default 10)"},
     "--search-epochs": {"type": _positive_int, "help": "search epochs (default 3; optinter 2)"},
     "--batch-size": {"type": _positive_int, "help": "rows per step (default: train rows / 100, within 256..4096)"},
     "--lr": {"type": float, "help": "learning rate of the weights (default 1e-3)"},
-    "--patience": {"type": _positive_int, "help": "epochs without a better valid AUC before stopping (default 1)"},
+    "--field-z": {"type": float, "help": "optfs/dnis: a field stays if shuffling it on valid rows raises log loss "
+                                         "by this many standard errors (default 1; 0 keeps all)"},
+    "--path-tolerance": {"type": float, "help": "optfs: keep the sparsest gate state whose valid AUC is within this "
+                                                "of the best (default 0.001)"},
+    "--patience": {"type": _positive_int, "help": "epochs without a better valid score before stopping (default 1)"},
+    "--stop-on": {"choices": ["logloss", "auc"],
+                  "help": "valid score that picks the best epoch: lowest logloss or highest auc (default logloss)"},
     "--device": {"help": "cpu or cuda (default cpu)"},
     "--min-count": {"type": _positive_int, "help": "train rows a value needs for its own id; rarer share the OOV id (default 2)"},
     "--time-column": {"help": "split by this column's order (newest rows test) instead of a seeded shuffle"},
@@ -123,15 +129,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("generate", help="write a CTR-like CSV with planted structure and its truth file")
     g.add_argument("out", help="output .csv/.tsv file; the truth goes to OUT.truth.json")
-    g.add_argument("--rows", type=_positive_int, default=200_000)
-    g.add_argument("--informative", type=_nonneg_int, default=6)
-    g.add_argument("--noise", type=_nonneg_int, default=6)
-    g.add_argument("--uniform-noise", type=_nonneg_int, default=2)
-    g.add_argument("--max-cardinality", type=_positive_int, default=100_000)
-    g.add_argument("--max-noise-cardinality", type=_positive_int, default=1_000_000)
+    g.add_argument("--rows", type=_positive_int, default=200_000, help="data rows (default 200000)")
+    g.add_argument("--informative", type=_nonneg_int, default=6,
+                   help="Zipf categoricals that shift the click logit (default 6)")
+    g.add_argument("--noise", type=_nonneg_int, default=6, help="Zipf categoricals independent of the label (default 6)")
+    g.add_argument("--uniform-noise", type=_nonneg_int, default=2,
+                   help="uniform high-cardinality noise columns, the ones plain MI ranks first (default 2)")
+    g.add_argument("--max-cardinality", type=_positive_int, default=100_000,
+                   help="largest cardinality of the Zipf columns (default 100000)")
+    g.add_argument("--max-noise-cardinality", type=_positive_int, default=1_000_000,
+                   help="largest cardinality of the uniform noise columns (default 1000000)")
+    g.add_argument("--zipf", type=float, default=1.1,
+                   help="Zipf exponent of the categoricals' level frequencies (default 1.1)")
+    g.add_argument("--ctr", type=float, default=0.17, help="target click rate (default 0.17)")
     g.add_argument("--no-planted", action="store_true", help="no interaction/leak/id/duplicate columns")
-    g.add_argument("--no-header", action="store_true")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--no-header", action="store_true", help="write no header row")
+    g.add_argument("--seed", type=int, default=0, help="seed: the same seed gives the same file (default 0)")
 
     s = sub.add_parser("search", help="search features, embedding dims or pair interactions over the ranking's best features")
     _add_data_args(s)
@@ -142,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--include", type=_csv_list, action="extend", metavar="COLS",
                    help="comma-separated columns that are candidates even if the ranking flags them (leak, id, ...)")
     s.add_argument("--sample-rows", type=_positive_int, help="search on a seeded sample of N rows")
+    s.add_argument("--no-baseline", action="store_true",
+                   help="skip the model on every candidate feature (reported as all_features_* in result.json)")
     s.add_argument("--seed", type=int, help="seed (default 0)")
     s.add_argument("--n-jobs", type=_positive_int, help="threads (default: all cores)")
     s.add_argument("--out", required=True, help="output folder (result.json, report.html; optuna: study journal; gates: model.pt)")
@@ -241,6 +256,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
         value = getattr(args, _dest(flag))
         if value is not None:
             options[_RENAMED.get(_dest(flag), _dest(flag))] = value
+    if args.no_baseline:
+        options["baseline"] = False
     if "space" in options:
         from autofeat.searching.spaces import load_space
 
@@ -252,19 +269,28 @@ def _cmd_search(args: argparse.Namespace) -> int:
         numeric=args.numeric, categorical=args.categorical, quiet=args.quiet, **options,
     )
     m = result.metrics
+    if "all_features_test_auc" in m:
+        n_all = m.get("all_features_n", m.get("candidates"))
+        print(f"all {n_all} candidate features: test AUC {m['all_features_test_auc']:.4f}, "
+              f"test logloss {m['all_features_test_logloss']:.4f}")
     if gate:
         print(f"{args.method} + {result.extra['model']}: valid AUC {m['valid_auc']:.4f}, test AUC {m['test_auc']:.4f}, "
               f"test logloss {m['test_logloss']:.4f}; params {m['params_before']:,} -> {m['params_after']:,}; "
               f"search {m['search_seconds']:.1f} s, retrain {m['retrain_seconds']:.1f} s")
         print(f"{len(result.features)} of {m['candidates']} features: " + ", ".join(result.features))
+        dropped = result.extra.get("dropped_fields") or {}
+        if dropped:
+            print("dropped: " + ", ".join(dropped))
         if result.interactions:
             chosen = [f"{k}={v}" for k, v in result.interactions.items() if v != "naive"]
             print("pairs: " + (", ".join(chosen) if chosen else "all naive"))
         print(f"wrote {Path(args.out) / 'result.json'}, model.pt, report.html")
         return 0
-    print(f"{result.extra['n_trials']} finished trials ({result.extra['n_pruned']} pruned); best trial "
+    print(f"{result.extra['n_trials']} finished trials ({result.extra['n_pruned']} pruned); chosen trial "
           f"#{result.extra['best_trial']['number']}: valid AUC {m['valid_auc']:.4f}, test AUC {m['test_auc']:.4f}, "
           f"{len(result.features)} features")
+    if result.extra.get("chosen_by", "").startswith("fewest"):
+        print(f"chosen by: {result.extra['chosen_by']}")
     print("features: " + ", ".join(result.features))
     print(f"wrote {Path(args.out) / 'result.json'}")
     return 0
@@ -293,7 +319,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
     spec = CTRSpec(n_informative=args.informative, n_noise=args.noise, n_uniform_noise=args.uniform_noise,
                    max_cardinality=args.max_cardinality, max_noise_cardinality=args.max_noise_cardinality,
-                   planted=not args.no_planted)
+                   planted=not args.no_planted, zipf=args.zipf, ctr=args.ctr)
     out = Path(args.out)
     delim = "\t" if out.suffix.lower() in (".tsv", ".tab") else ","
     truth = write_ctr_csv(out, args.rows, spec=spec, seed=args.seed, delimiter=delim, header=not args.no_header)

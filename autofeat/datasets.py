@@ -47,6 +47,8 @@ class CTRSpec:
             noise numeric column, a relabelled duplicate, a coarsened copy, a label leak, a
             row id, a constant and a mostly-missing column.
         ctr: target click rate.
+        zipf: exponent of the Zipf columns' level frequencies (larger: a few levels take
+            most rows; real ids run from about 0.7 to 1.5).
     """
 
     n_informative: int = 6
@@ -56,6 +58,7 @@ class CTRSpec:
     max_noise_cardinality: int = 1_000_000
     planted: bool = True
     ctr: float = 0.17
+    zipf: float = 1.1
 
     def __post_init__(self) -> None:
         for name in ("n_informative", "n_noise", "n_uniform_noise"):
@@ -65,6 +68,8 @@ class CTRSpec:
             raise OptionError("max_cardinality and max_noise_cardinality must be >= 2")
         if not 0.0 < self.ctr < 1.0:
             raise OptionError(f"ctr must be in (0, 1), got {self.ctr}")
+        if not 0.0 < self.zipf <= 5.0:
+            raise OptionError(f"zipf must be in (0, 5], got {self.zipf}")
 
 
 def _log_spaced(n: int, lo: int, hi: int) -> list[int]:
@@ -100,7 +105,7 @@ class _Plan:
             self.columns.append((f"hinoise_{i}", "uniform", card))
         for name, dist, card in self.columns:
             if dist == "zipf":
-                p = 1.0 / np.arange(1, card + 1) ** 1.1
+                p = 1.0 / np.arange(1, card + 1) ** spec.zipf
                 self.cdfs[name] = np.cumsum(p / p.sum())
         self.num_weight = 0.8
         self.xor_weight = 1.5

@@ -24,6 +24,8 @@ from autofeat._progress import Progress
 from autofeat.errors import OptionError
 from autofeat.searching.metrics import log_loss, roc_auc
 
+STOP_ON = ("logloss", "auc")
+
 __all__ = ["TrainOptions", "Feed", "ArchStep", "FitReport", "fit", "predict", "resolve_device", "evaluate"]
 
 
@@ -37,7 +39,10 @@ class TrainOptions:
             tables still get enough steps per epoch).
         lr: Adam learning rate of the weights.
         weight_decay: L2 on dense weights (embedding tables get none).
-        patience: epochs without a better validation AUC before stopping.
+        patience: epochs without a better validation score before stopping.
+        stop_on: the validation score that picks the best epoch: ``"logloss"`` (lowest log
+            loss: a CTR model's probabilities are used as probabilities, and AUC can creep
+            up while calibration falls apart) or ``"auc"`` (highest AUC).
         seed: seeds initialization and shuffling.
         n_jobs: torch threads (None: torch's default).
         device: ``"cpu"`` or ``"cuda"``.
@@ -48,6 +53,7 @@ class TrainOptions:
     lr: float = 1e-3
     weight_decay: float = 0.0
     patience: int = 1
+    stop_on: str = "logloss"
     seed: int = 0
     n_jobs: int | None = None
     device: str = "cpu"
@@ -59,6 +65,8 @@ class TrainOptions:
                 raise OptionError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
         if self.lr <= 0:
             raise OptionError(f"--lr must be > 0, got {self.lr}")
+        if self.stop_on not in STOP_ON:
+            raise OptionError(f"--stop-on {self.stop_on!r}: unknown (known: {', '.join(STOP_ON)})")
         if self.n_jobs is not None and self.n_jobs < 1:
             raise OptionError(f"--n-jobs must be >= 1, got {self.n_jobs}")
         resolve_device(self.device)
@@ -119,7 +127,7 @@ class ArchStep:
 
 @dataclass
 class FitReport:
-    best_auc: float
+    best_auc: float  # valid AUC of the kept epoch
     best_epoch: int
     epochs_run: int
     seconds: float
@@ -187,6 +195,7 @@ def fit(
     penalty: Callable[[], torch.Tensor] | None = None,
     before_epoch: Callable[[int, int], None] | None = None,
     after_epoch: Callable[[int], dict[str, float] | None] | None = None,
+    after_step: Callable[[int, int, int], None] | None = None,
     early_stopping: bool = True,
     score_start: bool = False,
     desc: str = "train",
@@ -199,8 +208,10 @@ def fit(
         penalty: extra term of the training loss (e.g. a gate sparsity penalty).
         before_epoch: ``(epoch, epochs)`` hook, e.g. to set a temperature.
         after_epoch: ``(epoch)`` hook returning values to record in the history.
-        early_stopping: stop after ``opts.patience`` epochs without a better validation AUC
-            and restore the best epoch's weights; without it all epochs run and the last
+        after_step: ``(epoch, step, steps per epoch)`` hook after every training step, e.g.
+            to record a search's state along its path.
+        early_stopping: stop after ``opts.patience`` epochs without a better validation score
+            (``opts.stop_on``) and restore the best epoch's weights; without it all epochs run and the last
             weights stay.
         score_start: score the model before the first epoch too (history epoch -1) and keep
             those weights if no epoch beats them: a warm-started model (a search's weights)
@@ -218,13 +229,14 @@ def fit(
     rng = np.random.default_rng([opts.seed, 11])
     valid_order: list[np.ndarray] = []
     best_auc, best_epoch, best_state, bad = -1.0, -1, None, 0
+    best_key = -np.inf  # higher is better: AUC, or minus the log loss
     history: list[dict[str, float]] = []
     start = time.perf_counter()
     progress = Progress(train.size * n_epochs, "rows", desc, opts.quiet)
     if score_start:
         auc, ll = evaluate(model, feed, valid)
         history.append({"epoch": -1.0, "valid_auc": auc, "valid_logloss": ll})
-        best_auc = auc
+        best_auc, best_key = auc, _stop_key(opts, auc, ll)
         if early_stopping:
             best_state = copy.deepcopy(model.state_dict())
     model.train()
@@ -234,6 +246,7 @@ def fit(
             if before_epoch is not None:
                 before_epoch(epoch, n_epochs)
             order = train[rng.permutation(train.size)]
+            steps = -(-order.size // batch)
             for s in range(0, order.size, batch):
                 ids, cross, y = feed.batch(order[s:s + batch])
                 for o in optims:
@@ -263,14 +276,17 @@ def fit(
                     arch_opt.step()  # type: ignore[union-attr]
                     if arch.after_step is not None:
                         arch.after_step()
+                if after_step is not None:
+                    after_step(epoch, s // batch, steps)
                 progress.update_to(epoch * train.size + min(s + batch, order.size))
             auc, ll = evaluate(model, feed, valid)
             rec = {"epoch": float(epoch), "valid_auc": auc, "valid_logloss": ll}
             if after_epoch is not None:
                 rec.update(after_epoch(epoch) or {})
             history.append(rec)
-            if auc > best_auc:
-                best_auc, best_epoch, bad = auc, epoch, 0
+            key = _stop_key(opts, auc, ll)
+            if key > best_key:
+                best_auc, best_key, best_epoch, bad = auc, key, epoch, 0
                 if early_stopping:
                     best_state = copy.deepcopy(model.state_dict())
             else:
@@ -282,6 +298,10 @@ def fit(
     if early_stopping and best_state is not None:
         model.load_state_dict(best_state)
     return FitReport(best_auc, best_epoch, epoch + 1, time.perf_counter() - start, history)
+
+
+def _stop_key(opts: TrainOptions, auc: float, ll: float) -> float:
+    return auc if opts.stop_on == "auc" else -ll
 
 
 def auto_batch_size(n_train: int) -> int:

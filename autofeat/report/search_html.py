@@ -11,6 +11,35 @@ from autofeat.report.svg import bar_chart, category_matrix, histograms, history_
 __all__ = ["search_html"]
 
 
+def _baseline(m: dict[str, Any], chosen: str) -> str:
+    """A two-row table, baseline first: every candidate feature vs what the search chose."""
+    if "all_features_test_auc" not in m:
+        return ""
+    nan = float("nan")
+    n_all = m.get("all_features_n", m.get("candidates", "?"))
+    rows = [("all %s candidate features" % n_all, m.get("all_features_valid_auc", nan), m.get("all_features_test_auc", nan),
+             m.get("all_features_test_logloss", nan), m.get("all_features_params")),
+            (chosen, m.get("valid_auc", nan), m.get("test_auc", nan), m.get("test_logloss", nan), m.get("params_after"))]
+    out = ["<h2>Against the model on every feature</h2><table><tr><th class='l'>model</th><th>valid AUC</th>"
+           "<th>test AUC</th><th>test log loss</th><th>parameters</th></tr>"]
+    for name, va, ta, tl, params in rows:
+        p = f"{params:,}" if isinstance(params, int) else "&ndash;"
+        out.append(f"<tr><td class='l'>{escape(name)}</td><td>{va:.4f}</td><td>{ta:.4f}</td><td>{tl:.4f}</td><td>{p}</td></tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def _dropped(result: dict[str, Any]) -> str:
+    dropped = result.get("dropped_fields") or {}
+    if not dropped:
+        return ""
+    out = ["<h2>Dropped fields</h2><table><tr><th class='l'>field</th><th class='l'>why</th></tr>"]
+    for name, info in dropped.items():
+        out.append(f"<tr><td class='l'>{escape(name)}</td><td class='l'>{escape(str(info.get('reason', '')))}</td></tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
 
 def search_html(result: dict[str, Any]) -> str:
     """Render a ``result.json`` document (as a dict)."""
@@ -19,12 +48,15 @@ def search_html(result: dict[str, Any]) -> str:
     if method != "optuna":
         return _gate_html(result)
     out = [page_start(f"autofeat search: {method}", f"Search ({method})"),
-           f"<p>{result.get('n_trials', 0)} finished trials ({result.get('n_pruned', 0)} pruned). Best trial "
+           f"<p>{result.get('n_trials', 0)} finished trials ({result.get('n_pruned', 0)} pruned). Chosen trial "
            f"#{result.get('best_trial', {}).get('number', '?')}: valid AUC <b>{m.get('valid_auc', float('nan')):.4f}</b>, "
            f"test AUC <b>{m.get('test_auc', float('nan')):.4f}</b>, test log loss {m.get('test_logloss', float('nan')):.4f}, "
            f"{len(result.get('features', []))} of {m.get('candidates', '?')} candidate features.</p>",
            "<p class='note'>Choices are made on the validation split; the test split is scored once, "
-           "for the best trial only.</p>"]
+           "for the chosen trial only.</p>"]
+    if str(result.get("chosen_by", "")).startswith("fewest"):
+        out.append(f"<p>Chosen by: {escape(str(result['chosen_by']))}.</p>")
+    out.append(_baseline(m, f"chosen trial, {len(result.get('features', []))} features"))
     hist = result.get("history", [])
     done = [(h["number"], h["value"]) for h in hist if h.get("state") == "complete" and h.get("value") is not None]
     pruned = [h["number"] for h in hist if h.get("state") == "pruned"]
@@ -69,7 +101,8 @@ def _gate_html(result: dict[str, Any]) -> str:
            f"retrain {m.get('retrain_seconds', nan):.1f} s ({m.get('retrain_epochs', '?')} epochs); "
            f"{len(result.get('features', []))} of {m.get('candidates', '?')} features kept.</p>",
            "<p class='note'>Vocabularies come from the train split; every choice is made on train and validation "
-           "rows; the test split is scored once, after the retrain.</p>"]
+           "rows; the test split is scored once, after the retrain.</p>",
+           _baseline(m, f"{method}, {len(result.get('features', []))} features"), _dropped(result)]
     hists = result.get("gate_histograms")
     if hists and hists.get("counts"):
         out.append("<h2>Gate values over the search</h2>")

@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
 from autofeat.errors import OptionError
 from autofeat.ranking.result import Ranking
 from autofeat.searching.data import SplitData, load_for_search
@@ -53,6 +55,12 @@ class OptunaSearchOptions:
         second_objective: also minimize the number of features (NSGA-II, Pareto front).
         max_features: candidates taken from the ranking (clean features, in order).
         include: columns that are candidates whatever the ranking's flags (leak, id, ...).
+        baseline: also fit LightGBM with the chosen trial's parameters on every candidate
+            and report it as ``metrics.all_features_*``.
+        one_se: report the trial with the fewest features among those whose valid AUC is
+            within one standard error of the best (Hanley-McNeil, from the valid split's
+            class counts) instead of the best trial: extra harmless columns do not lower a
+            LightGBM's AUC, so the best trial is often the largest subset.
         fresh: delete an existing default journal in the output folder first.
     """
 
@@ -64,6 +72,8 @@ class OptunaSearchOptions:
     second_objective: Literal["n_features"] | None = None
     max_features: int = 40
     include: tuple[str, ...] = ()
+    baseline: bool = True
+    one_se: bool = True
     seed: int = 0
     valid_fraction: float = 0.1
     test_fraction: float = 0.1
@@ -283,6 +293,16 @@ def _importances(study: Any) -> dict[str, float]:
     return {k: float(v) for k, v in imp.items()}
 
 
+def auc_standard_error(auc: float, n_pos: int, n_neg: int) -> float:
+    """Hanley and McNeil's (1982) standard error of an AUC estimated from ``n_pos`` positive
+    and ``n_neg`` negative rows."""
+    if n_pos < 1 or n_neg < 1:
+        return 0.0
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc * auc) + (n_neg - 1) * (q2 - auc * auc)) / (n_pos * n_neg)
+    return float(np.sqrt(max(var, 0.0)))
+
+
 def _result(study: Any, split: SplitData, space: SearchSpace, candidates: Sequence[str],
             options: OptunaSearchOptions, ran: int, seconds: float) -> SearchResult:
     from optuna.trial import TrialState
@@ -296,15 +316,33 @@ def _result(study: Any, split: SplitData, space: SearchSpace, candidates: Sequen
     else:
         pareto = []
         best = study.best_trial
+    chosen_by = "best valid AUC"
+    if options.one_se and not options.second_objective:
+        y = split.y[split.valid]
+        se = auc_standard_error(float(best.values[0]), int(y.sum()), int(y.size - y.sum()))
+        near = [t for t in done if t.values[0] >= best.values[0] - se]
+        pick = min(near, key=lambda t: (len(t.user_attrs["features"]), -t.values[0], t.number))
+        if pick.number != best.number:
+            chosen_by = (f"fewest features within one standard error ({se:.4f}) of the best valid AUC "
+                         f"(trial {best.number}: {best.values[0]:.4f}, {len(best.user_attrs['features'])} features)")
+        best = pick
     features = list(best.user_attrs["features"])
     params = {k[4:]: v for k, v in best.params.items() if k.startswith("lgb:")}
     rounds, stop = _rounds(space)
     fit = fit_lightgbm(split, features, params, num_boost_round=rounds, early_stopping_rounds=stop,
                        seed=options.seed, n_jobs=options.n_jobs)
     test = fit.scores(split, split.test, features)
+    baseline: dict[str, Any] = {}
+    if options.baseline:
+        every = fit_lightgbm(split, list(candidates), params, num_boost_round=rounds, early_stopping_rounds=stop,
+                             seed=options.seed, n_jobs=options.n_jobs)
+        all_test = every.scores(split, split.test, list(candidates))
+        baseline = {"all_features_valid_auc": every.valid_auc, "all_features_test_auc": all_test["auc"],
+                    "all_features_test_logloss": all_test["logloss"], "all_features_n": len(candidates)}
     states = [t.state for t in study.get_trials(deepcopy=False)]
     importances = _importances(study) if not options.second_objective else {}
     metrics = {
+        **baseline,
         "valid_auc": float(best.values[0]), "test_auc": test["auc"], "test_logloss": test["logloss"],
         "n_features": len(features), "candidates": len(candidates),
         "search_seconds_this_worker": round(seconds, 3),
@@ -313,6 +351,7 @@ def _result(study: Any, split: SplitData, space: SearchSpace, candidates: Sequen
         method="optuna", features=features, metrics=metrics,
         extra={
             "best_trial": {"number": best.number, "params": best.params, "values": list(best.values)},
+            "chosen_by": chosen_by,
             "n_trials": sum(s == TrialState.COMPLETE for s in states),
             "n_pruned": sum(s == TrialState.PRUNED for s in states),
             "trials_run_by_this_worker": ran,

@@ -58,6 +58,11 @@ def test_seeded_search_keeps_the_informative_features(tmp_path):
     # signal and the informative categoricals of up to ~2k levels (inf_3's 6k levels are not).
     strong = {"int_a", "int_b", "num_signal", "inf_1", "inf_2"}
     assert strong <= set(a.features)
+    # The fewest features within one standard error of the best: no noise column.
+    assert not set(a.features) & set(truth["noise"]), (a.features, a.extra["chosen_by"])
+    # The baseline (every candidate, the chosen trial's parameters) comes with the result.
+    assert a.metrics["all_features_n"] == len(ranking.top(40))
+    assert 0.5 < a.metrics["all_features_test_auc"] <= 1
     assert a.features == b.features and a.metrics["valid_auc"] == b.metrics["valid_auc"]
     assert a.metrics["test_auc"] > 0.68
     doc = json.loads((tmp_path / "a" / "result.json").read_text())
@@ -70,6 +75,15 @@ def test_seeded_search_keeps_the_informative_features(tmp_path):
     from autofeat.report.search_html import search_html
 
     assert search_html(doc) == html
+
+
+def test_one_se_rule_and_auc_standard_error():
+    from autofeat.searching.optuna_search import auc_standard_error
+
+    # Hanley-McNeil: AUC 0.5 with 100 + 100 rows has SE about 0.041 (their table).
+    assert auc_standard_error(0.5, 100, 100) == pytest.approx(0.0408, abs=5e-4)
+    assert auc_standard_error(0.8, 1000, 1000) < auc_standard_error(0.8, 100, 100)
+    assert auc_standard_error(0.7, 0, 10) == 0.0
 
 
 def test_multi_objective_gives_a_pareto_front(tmp_path):

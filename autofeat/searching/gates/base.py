@@ -39,7 +39,16 @@ class GateOptions:
         epochs: most epochs of the retrain (early stopping on validation AUC).
         search_epochs: epochs of the search (None: 3 for OptFS and DNIS, 2 for OptInter, whose
             supernet is the heaviest per step and whose few pair weights settle in two).
-        batch_size, lr, patience, seed, n_jobs, device: training settings.
+        batch_size, lr, patience, stop_on, seed, n_jobs, device: training settings (see
+            :class:`~autofeat.models.trainer.TrainOptions`; early stopping on valid log loss
+            by default).
+        baseline: also train the same backbone on every candidate field, on the same split,
+            and report it as ``metrics.all_features_*`` (the figure the search must beat).
+        field_z: OptFS/DNIS: a field stays only if shuffling its values across the validation
+            rows raises the searched model's valid log loss by at least this many standard
+            errors (paired over rows); 0 keeps every field that has a kept value.
+        path_tolerance: OptFS: the kept gate state is the sparsest along the search's path
+            whose valid AUC is within this of the best state's (and log loss within twice it).
         max_features: clean features taken from the ranking, in order.
         include: columns that are candidates whatever the ranking's flags (leak, id, ...).
         min_count: train rows a value needs for its own id (rarer ones share the OOV id).
@@ -47,7 +56,8 @@ class GateOptions:
         final_temp: OptFS: gate temperature at the last search epoch (from 1).
         penalty: OptFS: sparsity weight; the penalty is ``penalty * mean(gates)``, so its
             pull per value scales with 1/vocabulary size.
-        gate_lr: OptFS: Adam learning rate of the gates.
+        gate_lr: OptFS: Adam learning rate of the gates per 100 steps (scaled by 100 / steps
+            per epoch, so the gates travel as far per epoch at any data size).
         rewind_epoch: OptFS: the retrain starts from the embeddings after this search epoch.
         blocks: DNIS: frequency blocks per field.
         arch_lr: DNIS/OptInter: learning rate of the selection weights.
@@ -67,6 +77,10 @@ class GateOptions:
     batch_size: int | None = None
     lr: float = 1e-3
     patience: int = 1
+    stop_on: str = "logloss"
+    baseline: bool = True
+    field_z: float = 1.0
+    path_tolerance: float = 0.001
     seed: int = 0
     n_jobs: int | None = None
     device: str = "cpu"
@@ -110,6 +124,10 @@ class GateOptions:
         epochs = self.search_epochs or SEARCH_EPOCHS["optfs"]
         if not 0 <= self.rewind_epoch <= epochs:
             raise OptionError(f"--rewind-epoch must be in 0..--search-epochs ({epochs}), got {self.rewind_epoch}")
+        if self.path_tolerance < 0:
+            raise OptionError(f"--path-tolerance must be >= 0, got {self.path_tolerance}")
+        if self.field_z < 0:
+            raise OptionError(f"--field-z must be >= 0, got {self.field_z}")
         if self.pairs_top < 0 or any(h < 1 for h in self.hidden):
             raise OptionError("--pairs-top must be >= 0 and --hidden widths >= 1")
 
@@ -117,7 +135,7 @@ class GateOptions:
         from autofeat.models.trainer import TrainOptions
 
         return TrainOptions(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                            patience=self.patience, seed=self.seed, n_jobs=self.n_jobs,
+                            patience=self.patience, stop_on=self.stop_on, seed=self.seed, n_jobs=self.n_jobs,
                             device=self.device, quiet=quiet)
 
 
@@ -223,6 +241,7 @@ def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Pat
     device = resolve_device(options.device)
     if options.n_jobs:
         torch.set_num_threads(options.n_jobs)
+    baseline = plain_baseline(td, options, quiet) if options.baseline else {}
     t0 = time.perf_counter()
     arch = search(td, ranking, options, quiet)
     search_seconds = time.perf_counter() - t0
@@ -241,6 +260,7 @@ def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Pat
     names = td.names
     kept_fields = [names[i] for i in arch.fields]
     metrics = {
+        **baseline,
         "valid_auc": valid_auc, "valid_logloss": valid_ll, "test_auc": test_auc, "test_logloss": test_ll,
         "params_before": int(arch.extra.pop("params_before")), "params_after": compact.n_params(),
         "search_seconds": round(search_seconds, 3), "retrain_seconds": round(retrain_seconds, 3),
@@ -273,7 +293,7 @@ def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Pat
 
 
 def retrain(td: TrainingData, arch: Arch, options: GateOptions, quiet: bool) -> tuple[Any, Any, Any]:
-    """Train the chosen architecture (kept fields only) with early stopping on valid AUC;
+    """Train the chosen architecture (kept fields only) with early stopping (``--stop-on``);
     returns ``(model, cross_ids(...) of the memorized pairs or None, FitReport)``."""
     import torch
 
@@ -331,3 +351,77 @@ def supernet_feed(td: TrainingData, options: GateOptions, cross: np.ndarray | No
     from autofeat.models.trainer import Feed
 
     return Feed(td.ids, td.y, cross, device_of(options))
+
+
+def plain_baseline(td: TrainingData, options: GateOptions, quiet: bool) -> dict[str, float]:
+    """The same backbone on every candidate field, no gates, same split and seed:
+    ``all_features_*`` metrics (valid/test AUC and log loss, parameters, epochs)."""
+    import torch
+
+    from autofeat.models.backbones import CTRModel
+    from autofeat.models.trainer import evaluate, fit
+
+    torch.manual_seed(options.seed + 1)
+    model = CTRModel(td.sizes, options.dim, options.model, hidden=options.hidden)
+    model.to(device_of(options))
+    feed = supernet_feed(td, options)
+    t = time.perf_counter()
+    report = fit(model, feed, td.train, td.valid, options.train_options(quiet), desc="all features")
+    valid_auc, valid_ll = evaluate(model, feed, td.valid)
+    test_auc, test_ll = evaluate(model, feed, td.test)
+    return {"all_features_valid_auc": valid_auc, "all_features_valid_logloss": valid_ll,
+            "all_features_test_auc": test_auc, "all_features_test_logloss": test_ll,
+            "all_features_params": count_params(model), "all_features_epochs": report.epochs_run,
+            "all_features_seconds": round(time.perf_counter() - t, 3)}
+
+
+def field_tests(model: Any, feed: Any, valid: np.ndarray, fields: Sequence[int], seed: int,
+                max_rows: int = 200_000) -> dict[int, tuple[float, float]]:
+    """Permutation test of each field on validation rows: ``{field: (mean, standard error)}``
+    of the per-row log-loss increase when the field's ids are shuffled across the rows.
+
+    Shuffling (not zeroing) keeps the field's value distribution, so the model sees inputs
+    like those it was trained on; a field whose kept values carry no signal on new rows
+    scores about 0 however many values it kept."""
+    import torch
+
+    from autofeat.models.trainer import predict
+
+    rng = np.random.default_rng([seed, 23])
+    rows = valid if valid.size <= max_rows else np.sort(rng.choice(valid, max_rows, replace=False))
+    y = feed.y[torch.from_numpy(rows).to(feed.device)].cpu().numpy().astype(np.float64)
+
+    def row_ll(p: np.ndarray) -> np.ndarray:
+        p = np.clip(p.astype(np.float64), 1e-7, 1 - 1e-7)
+        return -(y * np.log(p) + (1 - y) * np.log1p(-p))
+
+    base = row_ll(predict(model, feed, rows))
+    out: dict[int, tuple[float, float]] = {}
+    saved = feed.ids[torch.from_numpy(rows).to(feed.device)].clone()
+    perm = torch.from_numpy(rng.permutation(rows.size)).to(feed.device)
+    idx = torch.from_numpy(rows).to(feed.device)
+    try:
+        for f in fields:
+            feed.ids[idx, f] = saved[perm, f]
+            d = row_ll(predict(model, feed, rows)) - base
+            feed.ids[idx, f] = saved[:, f]
+            out[int(f)] = (float(d.mean()), float(d.std(ddof=1) / np.sqrt(max(d.size, 1))) if d.size > 1 else 0.0)
+    finally:
+        feed.ids[idx] = saved
+    return out
+
+
+def drop_fields(tests: dict[int, tuple[float, float]], z: float, names: Sequence[str]
+                ) -> tuple[list[int], dict[str, dict[str, float | str]]]:
+    """Fields that pass the permutation test, and ``{name: {reason, mean, se}}`` of those that
+    do not. At least the best field always stays."""
+    if z <= 0 or not tests:
+        return sorted(tests), {}
+    passed = [f for f, (m, se) in tests.items() if m > z * se and m > 0]
+    if not passed:
+        passed = [max(tests, key=lambda f: tests[f][0])]
+    dropped = {names[f]: {"reason": f"shuffling it on valid rows raises log loss by {m:.2e} "
+                                    f"(< {z:g} x standard error {se:.1e})",
+                          "valid_logloss_increase": m, "standard_error": se}
+               for f, (m, se) in tests.items() if f not in passed}
+    return sorted(passed), dropped

@@ -13,8 +13,12 @@ then clamped to [0, 1].
 
 Pruning: entries ``(block, dim)`` are ranked by ``|alpha|``; the best are kept while the
 embedding cells they cost (the block's values) fit in ``keep`` of the supernet's table.
+Fields: in the pruned model (``alpha`` with the dropped cells at 0) each field is shuffled
+across half of the validation rows (the half ``alpha`` never stepped on); a field whose shuffling raises the valid log loss by less than
+``field_z`` standard errors is dropped whole (its dimensions and first-order weights), so a
+high-cardinality noise field does not keep the dimensions its many values bought it.
 ``alpha`` is folded into the embeddings the retrain starts from, and the retrain fine-tunes
-the pruned model with early stopping on validation AUC.
+the pruned model with early stopping (``stop_on``).
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ import torch
 from torch import nn
 
 from autofeat.encode.training import TrainingData
-from autofeat.searching.gates.base import (Arch, GateOptions, count_params, device_of, search_epochs, snapshot,
-                                          supernet_feed)
+from autofeat.searching.gates.base import (Arch, GateOptions, count_params, device_of, drop_fields, field_tests,
+                                          search_epochs, snapshot, supernet_feed)
 
 __all__ = ["DimGate", "frequency_blocks", "search"]
 
@@ -100,7 +104,11 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
     step = ArchStep([alpha], lr=options.arch_lr, on_valid=True, optimizer="sgd", batch_fraction=0.25,
                     penalty=lambda: options.l1 * alpha.abs().sum(),
                     grad_transform=normalize, after_step=clamp)
-    report = fit(model, feed, td.train, td.valid, options.train_options(quiet), epochs=search_epochs(options, "dnis"),
+    # alpha learns on validation rows, so the field test needs rows alpha has not seen: half
+    # of the validation rows (seeded) are the search's, the other half the test's.
+    shuffled = td.valid[np.random.default_rng([options.seed, 29]).permutation(td.valid.size)]
+    arch_rows, held_rows = np.sort(shuffled[: td.valid.size // 2]), np.sort(shuffled[td.valid.size // 2:])
+    report = fit(model, feed, td.train, arch_rows, options.train_options(quiet), epochs=search_epochs(options, "dnis"),
                  arch=step, after_epoch=after, early_stopping=False, desc="dnis search")
     a = alpha.detach().cpu().numpy()
     cost = np.array([n for _, n in info], np.float64)
@@ -112,19 +120,34 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
     keep = np.zeros(a.size, np.float32)
     keep[take[score[take] > 0]] = 1.0
     dim_keep = keep.reshape(a.shape)
+    has_first = model.embedding.linear is not None
+    names = td.names
+    candidates = sorted({info[b][0] for b in range(len(info)) if dim_keep[b].any()} |
+                        (set(range(len(td.sizes))) if has_first else set()))
+    # The field test sees the pruned model: alpha with the dropped (block, dim) cells at 0.
+    with torch.no_grad():
+        alpha.mul_(torch.from_numpy(dim_keep).to(alpha.device))
+    tests = field_tests(model, feed, held_rows, candidates, options.seed)
+    with torch.no_grad():
+        alpha.copy_(torch.from_numpy(a).to(alpha.device))
+    fields, dropped = drop_fields(tests, options.field_z, names)
+    for f in range(len(td.sizes)):
+        if f not in candidates:
+            dropped[names[f]] = {"reason": "no embedding dimension kept"}
+    for b, (f, _) in enumerate(info):
+        if f not in fields:
+            dim_keep[b] = 0.0
     # Fold alpha into the embeddings the retrain starts from: the kept dims keep their scale.
     state = snapshot(model)
     fold = torch.from_numpy(a)[torch.from_numpy(block_of)]
     state["embedding.table.weight"] = state["embedding.table.weight"] * fold
-    has_first = model.embedding.linear is not None
-    fields = sorted({info[b][0] for b in range(len(info)) if dim_keep[b].any()} |
-                    (set(range(len(td.sizes))) if has_first else set()))
-    names = td.names
     return Arch(
         fields=fields, block_of=block_of, dim_keep=dim_keep, state=state,
         extra={"params_before": params_before, "search_history": report.history,
                "block_dims": {names[f]: [int(dim_keep[b].sum()) for b in range(len(info)) if info[b][0] == f]
                               for f in range(len(td.sizes))},
                "block_sizes": {names[f]: [n for ff, n in info if ff == f] for f in range(len(td.sizes))},
-               "alpha_history": alphas},
+               "alpha_history": alphas, "dropped_fields": dropped,
+               "field_tests": {names[f]: {"valid_logloss_increase": m, "standard_error": se}
+                               for f, (m, se) in tests.items()}},
     )
