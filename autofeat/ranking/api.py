@@ -142,10 +142,21 @@ def rank_scan(sc: Scan, options: RankOptions, *, scan_seconds: float = 0.0) -> R
     t = time.perf_counter()
     rel = relevance(sc.counts, sc.n_rows, sc.n_pos)
     fold = folds(sc.sample_y.size, options.seed)
-    sc, rel, kind_scores = _choose_views(sc, rel, fold)
-    codes, cards = compact_codes(sc.sample, np.array([e.cardinality + 1 for e in sc.encoders]))
+    # Held-out scores of every column and of every alternative (binned) view, in one pass:
+    # they choose the views, and the chosen views' rows are the codes every later step uses.
+    n_feat = len(sc.names)
+    alts = sorted(sc.alt_counts)
+    both = np.concatenate([sc.sample] + [sc.alt_sample[f][None, :] for f in alts])
+    codes_both, cards_both = compact_codes(both, np.array([e.cardinality + 1 for e in sc.encoders]
+                                                          + [sc.alt_encoders[f].cardinality + 1 for f in alts]))
+    auc_both, skill_both, gain_both = heldout_scores(codes_both, cards_both, sc.sample_y, fold)
+    sc, rel, kind_scores, numeric = _choose_views(sc, rel, alts, gain_both)
+    rows = np.arange(n_feat)
+    for f in numeric:
+        rows[f] = n_feat + alts.index(f)
+    codes, cards = np.ascontiguousarray(codes_both[rows]), cards_both[rows]
+    auc, skill = auc_both[rows], skill_both[rows]
     stats = SampleStats(codes, cards)
-    auc, skill, _ = heldout_scores(codes, cards, sc.sample_y, fold)
     findings = find_quality(sc.names, sc.kinds, sc.counts, rel, stats, options.quality, auc, skill)
     flags: dict[int, list[str]] = {}
     index = {n: i for i, n in enumerate(sc.names)}
@@ -157,6 +168,8 @@ def rank_scan(sc: Scan, options: RankOptions, *, scan_seconds: float = 0.0) -> R
     t = time.perf_counter()
     clean = [f for f in _by_score(rel.score) if f not in excluded]
     pairs = _pairs(codes, sc.sample_y, cards, clean[: options.pairs_top])
+    for p in pairs:
+        stats.add_joint(p.a, p.b, p.joint_entropy, p.levels)
     gain = _best_gain(len(sc.names), pairs)
     timings["pairs"] = time.perf_counter() - t
 
@@ -214,11 +227,14 @@ def rank_scan(sc: Scan, options: RankOptions, *, scan_seconds: float = 0.0) -> R
 
 
 def _choose_views(
-    sc: Scan, rel: Relevance, fold: np.ndarray
-) -> tuple[Scan, Relevance, dict[int, dict[str, float]]]:
-    """For integer columns scanned both as categories and as quantile bins, keep the view
-    that predicts the label better out of fold. Count-like integers with thousands of values
-    are better as bins, ids as categories.
+    sc: Scan, rel: Relevance, alts: list[int], gain: np.ndarray
+) -> tuple[Scan, Relevance, dict[int, dict[str, float]], list[int]]:
+    """For integer columns scanned both as categories and as quantile bins (``alts``), keep
+    the view that predicts the label better out of fold; returns the scan with the chosen
+    views, their relevance, both views' scores per column, and the columns now binned.
+    ``gain`` is the held-out information of every column's categorical view followed by that
+    of each ``alts`` column's binned view. Count-like integers with thousands of values are
+    better as bins, ids as categories.
 
     The views are compared by held-out information (:func:`heldout_scores`), not by the
     corrected MI: with real signal spread over thousands of sparse levels, the permutation
@@ -227,32 +243,26 @@ def _choose_views(
     the bins predict better out of fold). The bins must also be significant on their own
     (corrected score over two null standard deviations, ``sd = sqrt(E[MI] / N)``), so that
     noise stays categorical rather than taking the better of two chance values."""
-    if not sc.alt_counts:
-        return sc, rel, {}
-    feats = sorted(sc.alt_counts)
-    alt = relevance([sc.alt_counts[f] for f in feats], sc.n_rows, sc.n_pos)
-    both = np.concatenate([sc.sample[feats], np.stack([sc.alt_sample[f] for f in feats])])
-    cards = np.array([sc.encoders[f].cardinality + 1 for f in feats]
-                     + [sc.alt_encoders[f].cardinality + 1 for f in feats])
-    codes, cards = compact_codes(both, cards)
-    gain = heldout_scores(codes, cards, sc.sample_y, fold)[2]
-    k = len(feats)
+    if not alts:
+        return sc, rel, {}, []
+    alt = relevance([sc.alt_counts[f] for f in alts], sc.n_rows, sc.n_pos)
+    n = len(sc.names)
     margin = 2.0 * np.sqrt(alt.expected_mi / sc.n_rows)
     scores, use = {}, []
-    for i, f in enumerate(feats):
+    for i, f in enumerate(alts):
         scores[f] = {"categorical": float(rel.score[f]), "numeric": float(alt.score[i]),
-                     "categorical_heldout": float(gain[i]), "numeric_heldout": float(gain[k + i])}
-        if gain[k + i] > max(gain[i], 0.0) and alt.score[i] > margin[i]:
+                     "categorical_heldout": float(gain[f]), "numeric_heldout": float(gain[n + i])}
+        if gain[n + i] > max(gain[f], 0.0) and alt.score[i] > margin[i]:
             use.append(i)
     if not use:
-        return sc.with_views([]), rel, scores
-    idx = np.array([feats[i] for i in use])
+        return sc.with_views([]), rel, scores, []
+    idx = np.array([alts[i] for i in use])
     arrays = {}
     for name in ("mi", "expected_mi", "score", "p_value", "entropy"):
         a = getattr(rel, name).copy()
         a[idx] = getattr(alt, name)[use]
         arrays[name] = a
-    return sc.with_views(idx.tolist()), replace(rel, **arrays), scores
+    return sc.with_views(idx.tolist()), replace(rel, **arrays), scores, idx.tolist()
 
 
 def _best_gain(n: int, pairs: Sequence[Any]) -> np.ndarray:

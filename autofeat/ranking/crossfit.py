@@ -87,6 +87,7 @@ def heldout_scores(
         for alpha in PRIOR_ROWS:
             # Fold d's rows are scored by fold 1-d's rates.
             s = ((cnt[::-1, :, 1] + alpha * rate[::-1, None]) / (tot[::-1] + alpha))[keep]
+            s = np.clip(s, 1e-9, 1 - 1e-9)  # a fold of one class gives rates of exactly 0 or 1
             ll = float((pos * np.log(s) + neg * np.log1p(-s)).sum())
             if best is None or ll > best[0]:
                 best = (ll, s)

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
+from autofeat.ranking.sample_stats import compact_codes
+
 __all__ = ["FactorOptions", "FactorScore", "factorized_gains", "factor_candidates"]
 
 
@@ -215,9 +217,13 @@ def factorized_gains(
     if m > opts.rows:  # a seeded subset, kept in sample order
         keep = np.sort(np.random.default_rng([seed, 13]).choice(m, opts.rows, replace=False))
         codes, y, fold = codes[:, keep], y[keep], fold[keep]
+    # Only the candidates' rows, their codes compacted to the levels these rows hold: the FM's
+    # vectors are sized by level count, and a 100k-level column has far fewer on 30k rows.
+    local = {f: k for k, f in enumerate(candidates)}
+    sub, sub_cards = compact_codes(np.ascontiguousarray(codes[candidates]), np.asarray(cards)[candidates])
     add, fm, base = _pair_fits(
-        np.ascontiguousarray(codes), np.ascontiguousarray(cards, dtype=np.int64),
-        y.astype(np.int64), fold.astype(np.int64), np.array(pairs, np.int64),
+        sub, np.ascontiguousarray(sub_cards, dtype=np.int64),
+        y.astype(np.int64), fold.astype(np.int64), np.array([(local[a], local[b]) for a, b in pairs], np.int64),
         opts.rank, opts.epochs, opts.lr, opts.l2, int(seed),
     )
     n = y.size

@@ -84,6 +84,25 @@ def emi_cell(a, b, n):  # pragma: no cover - compiled
     recurrence P(k+1) = P(k) (b-k)(a-k) / ((k+1)(n-a-b+k+1))."""
     if a <= 0 or b <= 0 or a >= n or b >= n:
         return 0.0
+    if a == 1 or b == 1:
+        # One row on one side: k is 1 with probability max(a, b) / n, else 0 (no
+        # log-gammas; singletons are most levels of a sparse column and of a pair's strata).
+        c = a * b  # = max(a, b)
+        return (c / n) * (1.0 / n) * math.log(n / c)
+    small = min(a, b)
+    big = max(a, b)
+    if small <= 64 and small + big <= n:
+        # k is Hypergeometric in min(a, b) draws either way; with few draws P(k = 0) is a
+        # product of min(a, b) ratios, cheaper than the log-gammas (most cells are small).
+        p = 1.0
+        for i in range(small):
+            p *= (n - big - i) / (n - i)
+        if p > 1e-250:
+            s = 0.0
+            for k in range(small):
+                p *= (big - k) * (small - k) / ((k + 1.0) * (n - small - big + k + 1.0))
+                s += p * ((k + 1.0) / n) * math.log(n * (k + 1.0) / (a * b))
+            return s
     lo = max(1, a + b - n)
     hi = min(a, b)
     mean = a * b / n
@@ -224,11 +243,7 @@ def _emi_inplace(totals, n, n_pos):  # pragma: no cover - compiled
         j = i
         while j < totals.size and totals[j] == totals[i]:
             j += 1
-        one = np.empty(1, np.int64)
-        one[0] = totals[i]
-        cnt = np.empty(1, np.int64)
-        cnt[0] = j - i
-        emi += emi_grouped(one, cnt, n, n_pos)
+        emi += (j - i) * (emi_cell(totals[i], n_pos, n) + emi_cell(totals[i], n - n_pos, n))
         i = j
     return emi
 
@@ -272,7 +287,8 @@ def pair_label_stats(codes, cards, y, pairs, n_pos):  # pragma: no cover - compi
     mi: plug-in I((X_i, X_j); Y); emi: its expectation under label permutation;
     e_given_i / e_given_j: E[I(X_j; Y | X_i)] / E[I(X_i; Y | X_j)] under permutation within
     the strata of X_i / X_j (the null "the other feature adds nothing"); levels: distinct
-    (x_i, x_j) pairs. codes: int32 (F, n); cards: int64 (F,) code space sizes; pairs: (P, 2).
+    (x_i, x_j) pairs; h: the joint entropy H(X_i, X_j) (the redundancy step reuses it).
+    codes: int32 (F, n); cards: int64 (F,) code space sizes; pairs: (P, 2).
     """
     n = codes.shape[1]
     n_pairs = pairs.shape[0]
@@ -281,16 +297,19 @@ def pair_label_stats(codes, cards, y, pairs, n_pos):  # pragma: no cover - compi
     e_i = np.empty(n_pairs)
     e_j = np.empty(n_pairs)
     levels = np.empty(n_pairs, np.int64)
+    h = np.empty(n_pairs)
     for p in prange(n_pairs):
         i = pairs[p, 0]
         j = pairs[p, 1]
         t, keys = joint_table(codes[i], codes[j], cards[i], cards[j], y)
         mi[p] = mi_binary(t, n, n_pos)
-        emi[p] = _emi_from_totals(t[:, 0] + t[:, 1], n, n_pos)
+        totals = t[:, 0] + t[:, 1]
+        h[p] = entropy_1d(totals, n)
+        emi[p] = _emi_from_totals(totals, n, n_pos)
         e_i[p] = conditional_emi(t, keys // cards[j], cards[i], n)
         e_j[p] = conditional_emi(t, keys % cards[j], cards[j], n)
         levels[p] = t.shape[0]
-    return mi, emi, e_i, e_j, levels
+    return mi, emi, e_i, e_j, levels, h
 
 
 @njit(parallel=True, cache=True)

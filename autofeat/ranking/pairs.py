@@ -38,6 +38,7 @@ class PairScore:
     joint_score: float
     joint_mi: float
     levels: int
+    joint_entropy: float = 0.0  # H(a, b) on the sample
 
 
 def pair_gains(
@@ -55,7 +56,7 @@ def pair_gains(
     if not pairs or m == 0 or m_pos in (0, m):
         return []
     arr = np.array(pairs, dtype=np.int64)
-    mi, emi, e_a, e_b, levels = kernels.pair_label_stats(
+    mi, emi, e_a, e_b, levels, h = kernels.pair_label_stats(
         codes, np.ascontiguousarray(cards, dtype=np.int64), y, arr, m_pos
     )
     out = []
@@ -63,6 +64,6 @@ def pair_gains(
         given_a = mi[p] - single_mi[a] - e_a[p] - single_score[b]
         given_b = mi[p] - single_mi[b] - e_b[p] - single_score[a]
         out.append(PairScore(a, b, float(min(given_a, given_b)), float(given_a), float(given_b),
-                             float(mi[p] - emi[p]), float(mi[p]), int(levels[p])))
+                             float(mi[p] - emi[p]), float(mi[p]), int(levels[p]), float(h[p])))
     out.sort(key=lambda s: (-s.gain, s.a, s.b))
     return out

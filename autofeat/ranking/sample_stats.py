@@ -61,6 +61,11 @@ class SampleStats:
                 self._joint[p] = (0.0, 0)
         return [self._joint[p] for p in pairs]
 
+    def add_joint(self, a: int, b: int, entropy: float, levels: int) -> None:
+        """Record a pair's joint entropy and distinct pairs computed elsewhere (the pair scan
+        builds the same joint tables)."""
+        self._joint[(a, b)] = self._joint[(b, a)] = (float(entropy), int(levels))
+
     def expected_shared(self, pairs: list[tuple[int, int]]) -> list[float]:
         """E[I(f; s)] under a random permutation of the rows of s, for each pair (f, s)."""
         todo = [p for p in dict.fromkeys(pairs) if p not in self._emi]

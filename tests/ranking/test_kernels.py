@@ -78,7 +78,7 @@ def test_pair_stats_match_reference(rng):
     y = ((a % 2) ^ (b % 2)).astype(np.int8)
     y[rng.random(n) < 0.1] ^= 1
     codes = np.stack([a, b])
-    mi, emi, e_a, e_b, levels = kernels.pair_label_stats(
+    mi, emi, e_a, e_b, levels, _ = kernels.pair_label_stats(
         codes, np.array([4, 6], np.int64), y, np.array([[0, 1]], np.int64), int(y.sum()))
     joint = a.astype(np.int64) * 6 + b
     assert mi[0] == pytest.approx(naive.mutual_info(joint, y), abs=1e-10)
