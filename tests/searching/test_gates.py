@@ -274,3 +274,16 @@ def test_a_warm_started_training_keeps_its_start_when_no_epoch_beats_it(planted)
     assert report.history[0]["epoch"] == -1 and report.history[0]["valid_auc"] == pytest.approx(start_auc)
     assert report.best_epoch == -1 and report.history[1]["valid_auc"] < start_auc
     assert evaluate(model, feed, td.valid)[0] == pytest.approx(start_auc)
+
+
+def test_weak_fields_that_matter_together_are_not_all_dropped() -> None:
+    tests = {0: (0.05, 0.01), 1: (0.004, 0.005), 2: (0.003, 0.005), 3: (-0.001, 0.002)}
+    names = ["strong", "weak_a", "weak_b", "noise"]
+    # Alone: only "strong" passes. Together the three failing fields still matter while
+    # weak_a is among them; once it is back, the rest (weak_b, noise) do not.
+    joint = {(1, 2, 3): (0.02, 0.005), (2, 3): (0.001, 0.004)}
+    kept, dropped = base.drop_fields(tests, 1.0, names, joint=lambda fs: joint[tuple(fs)])
+    assert kept == [0, 1] and set(dropped) == {"weak_b", "noise"}
+    assert "together" in dropped["noise"]["reason"]
+    kept, _ = base.drop_fields(tests, 1.0, names)
+    assert kept == [0]

@@ -383,6 +383,14 @@ def field_tests(model: Any, feed: Any, valid: np.ndarray, fields: Sequence[int],
     Shuffling (not zeroing) keeps the field's value distribution, so the model sees inputs
     like those it was trained on; a field whose kept values carry no signal on new rows
     scores about 0 however many values it kept."""
+    tests = shuffle_tests(model, feed, valid, [[f] for f in fields], seed, max_rows)
+    return {int(f): t for f, t in zip(fields, tests)}
+
+
+def shuffle_tests(model: Any, feed: Any, valid: np.ndarray, groups: Sequence[Sequence[int]], seed: int,
+                  max_rows: int = 200_000) -> list[tuple[float, float]]:
+    """(mean, standard error) of the per-row valid log-loss increase when the fields of each
+    group are shuffled together across the rows (one seeded permutation per call)."""
     import torch
 
     from autofeat.models.trainer import predict
@@ -396,32 +404,49 @@ def field_tests(model: Any, feed: Any, valid: np.ndarray, fields: Sequence[int],
         return -(y * np.log(p) + (1 - y) * np.log1p(-p))
 
     base = row_ll(predict(model, feed, rows))
-    out: dict[int, tuple[float, float]] = {}
-    saved = feed.ids[torch.from_numpy(rows).to(feed.device)].clone()
-    perm = torch.from_numpy(rng.permutation(rows.size)).to(feed.device)
+    out: list[tuple[float, float]] = []
     idx = torch.from_numpy(rows).to(feed.device)
+    saved = feed.ids[idx].clone()
+    perm = torch.from_numpy(rng.permutation(rows.size)).to(feed.device)
     try:
-        for f in fields:
-            feed.ids[idx, f] = saved[perm, f]
+        for group in groups:
+            cols = torch.tensor(list(group), dtype=torch.long, device=feed.device)
+            feed.ids[idx[:, None], cols[None, :]] = saved[perm][:, cols]
             d = row_ll(predict(model, feed, rows)) - base
-            feed.ids[idx, f] = saved[:, f]
-            out[int(f)] = (float(d.mean()), float(d.std(ddof=1) / np.sqrt(max(d.size, 1))) if d.size > 1 else 0.0)
+            feed.ids[idx] = saved
+            out.append((float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else 0.0))
     finally:
         feed.ids[idx] = saved
     return out
 
 
-def drop_fields(tests: dict[int, tuple[float, float]], z: float, names: Sequence[str]
+def drop_fields(tests: dict[int, tuple[float, float]], z: float, names: Sequence[str],
+                joint: Callable[[list[int]], tuple[float, float]] | None = None,
                 ) -> tuple[list[int], dict[str, dict[str, float | str]]]:
     """Fields that pass the permutation test, and ``{name: {reason, mean, se}}`` of those that
-    do not. At least the best field always stays."""
+    do not. At least the best field always stays.
+
+    With ``joint`` (the test of shuffling a set of fields together), the fields that fail one
+    by one must also fail together: while shuffling all of them at once still raises the valid
+    log loss by ``z`` standard errors, the strongest of them is kept after all. Many weak
+    fields can matter together where none is significant alone (a small validation split)."""
     if z <= 0 or not tests:
         return sorted(tests), {}
     passed = [f for f, (m, se) in tests.items() if m > z * se and m > 0]
     if not passed:
         passed = [max(tests, key=lambda f: tests[f][0])]
+    failing = sorted((f for f in tests if f not in passed), key=lambda f: -tests[f][0])
+    together: tuple[float, float] | None = None
+    while joint is not None and failing:
+        together = joint(failing)
+        if not (together[0] > z * together[1] and together[0] > 0):
+            break
+        passed.append(failing.pop(0))
     dropped = {names[f]: {"reason": f"shuffling it on valid rows raises log loss by {m:.2e} "
-                                    f"(< {z:g} x standard error {se:.1e})",
+                                    f"(< {z:g} x standard error {se:.1e})"
+                                    + ("" if together is None else
+                                       f"; all {len(failing)} dropped fields together: {together[0]:.2e} "
+                                       f"(standard error {together[1]:.1e})"),
                           "valid_logloss_increase": m, "standard_error": se}
-               for f, (m, se) in tests.items() if f not in passed}
+               for f, (m, se) in tests.items() if f in failing}
     return sorted(passed), dropped

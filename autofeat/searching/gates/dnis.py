@@ -31,7 +31,7 @@ from torch import nn
 
 from autofeat.encode.training import TrainingData
 from autofeat.searching.gates.base import (Arch, GateOptions, count_params, device_of, drop_fields, field_tests,
-                                          search_epochs, snapshot, supernet_feed)
+                                          search_epochs, shuffle_tests, snapshot, supernet_feed)
 
 __all__ = ["DimGate", "frequency_blocks", "search"]
 
@@ -128,9 +128,10 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
     with torch.no_grad():
         alpha.mul_(torch.from_numpy(dim_keep).to(alpha.device))
     tests = field_tests(model, feed, held_rows, candidates, options.seed)
+    fields, dropped = drop_fields(tests, options.field_z, names,
+                                  joint=lambda fs: shuffle_tests(model, feed, held_rows, [fs], options.seed)[0])
     with torch.no_grad():
         alpha.copy_(torch.from_numpy(a).to(alpha.device))
-    fields, dropped = drop_fields(tests, options.field_z, names)
     for f in range(len(td.sizes)):
         if f not in candidates:
             dropped[names[f]] = {"reason": "no embedding dimension kept"}

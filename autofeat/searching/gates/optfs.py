@@ -39,7 +39,7 @@ from torch import nn
 
 from autofeat.encode.training import TrainingData
 from autofeat.searching.gates.base import (Arch, GateOptions, count_params, device_of, drop_fields, field_tests,
-                                          search_epochs, snapshot, supernet_feed)
+                                          search_epochs, shuffle_tests, snapshot, supernet_feed)
 
 __all__ = ["ValueGate", "choose_state", "search"]
 
@@ -149,9 +149,10 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
     gate.mask = torch.from_numpy(keep).to(gate.gate_logits.device)
     try:
         tests = field_tests(model, feed, td.valid, open_fields, options.seed)
+        fields, dropped = drop_fields(tests, options.field_z, names,
+                                      joint=lambda fs: shuffle_tests(model, feed, td.valid, [fs], options.seed)[0])
     finally:
         gate.mask = None
-    fields, dropped = drop_fields(tests, options.field_z, names)
     for k in range(len(td.sizes)):
         if k not in fields:
             if k not in open_fields:
