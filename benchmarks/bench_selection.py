@@ -101,13 +101,12 @@ def _encode(table: pa.Table, label: str, numeric: list[str], train: np.ndarray) 
             continue
         values = pc.cast(col, pa.string()).to_numpy(zero_copy_only=False)
         missing = pc.is_null(col).to_numpy(zero_copy_only=False)
-        vocab, codes = np.unique(values[train & ~missing].astype(str), return_inverse=True)
+        present = values[~missing].astype(str)
+        vocab = np.unique(values[train & ~missing].astype(str))
         out = np.full(len(values), np.nan)
-        pos = np.searchsorted(vocab, values[~missing].astype(str))
-        pos = np.minimum(pos, max(len(vocab) - 1, 0))
-        hit = vocab[pos] == values[~missing].astype(str) if len(vocab) else np.zeros(pos.size, bool)
-        filled = np.where(hit, pos, np.nan)
-        out[~missing] = filled
+        pos = np.minimum(np.searchsorted(vocab, present), max(len(vocab) - 1, 0))
+        hit = vocab[pos] == present if len(vocab) else np.zeros(pos.size, bool)
+        out[~missing] = np.where(hit, pos, np.nan)
         cols[name] = out
         cats.add(name)
     return cols, cats

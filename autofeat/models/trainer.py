@@ -246,7 +246,7 @@ def fit(
             if before_epoch is not None:
                 before_epoch(epoch, n_epochs)
             order = train[rng.permutation(train.size)]
-            steps = -(-order.size // batch)
+            steps = steps_per_epoch(order.size, batch)
             for s in range(0, order.size, batch):
                 ids, cross, y = feed.batch(order[s:s + batch])
                 for o in optims:
@@ -306,6 +306,11 @@ def _stop_key(opts: TrainOptions, auc: float, ll: float) -> float:
 
 def auto_batch_size(n_train: int) -> int:
     return int(min(4096, max(256, n_train // 100)))
+
+
+def steps_per_epoch(n_train: int, batch_size: int | None) -> int:
+    """Training steps in one epoch over ``n_train`` rows (``batch_size`` None: automatic)."""
+    return -(-n_train // (batch_size or auto_batch_size(n_train)))
 
 
 def _next_valid(queue: list[np.ndarray], valid: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:

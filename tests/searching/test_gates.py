@@ -40,20 +40,21 @@ def unseen() -> tuple[pa.Table, dict, autofeat.Ranking]:
     return table, truth, autofeat.rank(table, "click")
 
 
-def _field_decisions(res, truth, ranking) -> tuple[list[str], list[str]]:
-    """(informative candidates the search dropped, noise candidates it kept)."""
+def _search_keeping_informative_fields(method: str, unseen) -> tuple:
+    """Search ``unseen`` with default options; assert that no informative candidate is lost
+    and at least 80% of the noise candidates are dropped. Returns (result, truth, noise)."""
+    table, truth, ranking = unseen
+    res = autofeat.search(table, "click", method=method, ranking=ranking, max_features=12, seed=0, baseline=False)
     cands = ranking.top(12)
     lost = [f for f in cands if f in truth["informative"] and f not in res.features]
-    kept_noise = [f for f in cands if f in _noise(truth) and f in res.features]
-    return lost, kept_noise
+    noise = [f for f in cands if f in _noise(truth)]
+    kept_noise = [f for f in noise if f in res.features]
+    assert not lost and len(kept_noise) <= 0.2 * len(noise), (lost, kept_noise, res.extra["field_tests"])
+    return res, truth, noise
 
 
 def test_optfs_keeps_informative_fields_and_drops_noise_fields(unseen) -> None:
-    table, truth, ranking = unseen
-    res = autofeat.search(table, "click", method="optfs", ranking=ranking, max_features=12, seed=0, baseline=False)
-    lost, kept_noise = _field_decisions(res, truth, ranking)
-    noise = [f for f in ranking.top(12) if f in _noise(truth)]
-    assert not lost and len(kept_noise) <= 0.2 * len(noise), (lost, kept_noise, res.extra["field_tests"])
+    res, _, noise = _search_keeping_informative_fields("optfs", unseen)
     for name in noise:
         if name not in res.features:
             assert res.extra["dropped_fields"][name]["reason"]
@@ -76,11 +77,7 @@ def test_optfs_path_choice() -> None:
 
 
 def test_dnis_dimensions_follow_signal_not_cardinality(unseen) -> None:
-    table, truth, ranking = unseen
-    res = autofeat.search(table, "click", method="dnis", ranking=ranking, max_features=12, seed=0, baseline=False)
-    lost, kept_noise = _field_decisions(res, truth, ranking)
-    noise = [f for f in ranking.top(12) if f in _noise(truth)]
-    assert not lost and len(kept_noise) <= 0.2 * len(noise), (lost, kept_noise, res.extra["field_tests"])
+    res, truth, noise = _search_keeping_informative_fields("dnis", unseen)
     dims = res.embedding_dims
     card = truth["cardinality"]
     # Every informative categorical gets more dimensions than any noise field of like or

@@ -420,6 +420,18 @@ def shuffle_tests(model: Any, feed: Any, valid: np.ndarray, groups: Sequence[Seq
     return out
 
 
+def field_decision(model: Any, feed: Any, rows: np.ndarray, candidates: Sequence[int], options: GateOptions,
+                   names: Sequence[str]) -> tuple[list[int], dict[str, dict[str, float | str]], dict[str, Any]]:
+    """Permutation-test ``candidates`` on ``rows`` with the model as it is now (its mask or
+    pruning applied by the caller) and decide which fields stay (:func:`drop_fields`, with the
+    joint check): ``(kept fields, dropped {name: reason...}, field_tests for result.json)``."""
+    tests = field_tests(model, feed, rows, candidates, options.seed)
+    fields, dropped = drop_fields(tests, options.field_z, names,
+                                  joint=lambda fs: shuffle_tests(model, feed, rows, [fs], options.seed)[0])
+    report = {names[f]: {"valid_logloss_increase": m, "standard_error": se} for f, (m, se) in tests.items()}
+    return fields, dropped, report
+
+
 def drop_fields(tests: dict[int, tuple[float, float]], z: float, names: Sequence[str],
                 joint: Callable[[list[int]], tuple[float, float]] | None = None,
                 ) -> tuple[list[int], dict[str, dict[str, float | str]]]:

@@ -14,9 +14,11 @@ then clamped to [0, 1].
 Pruning: entries ``(block, dim)`` are ranked by ``|alpha|``; the best are kept while the
 embedding cells they cost (the block's values) fit in ``keep`` of the supernet's table.
 Fields: in the pruned model (``alpha`` with the dropped cells at 0) each field is shuffled
-across half of the validation rows (the half ``alpha`` never stepped on); a field whose shuffling raises the valid log loss by less than
-``field_z`` standard errors is dropped whole (its dimensions and first-order weights), so a
-high-cardinality noise field does not keep the dimensions its many values bought it.
+across half of the validation rows (the half ``alpha`` never stepped on)
+(:func:`~autofeat.searching.gates.base.field_decision`); a field whose shuffling raises the
+valid log loss by less than ``field_z`` standard errors, alone and with the other failing
+fields, is dropped whole (its dimensions and first-order weights), so a high-cardinality
+noise field does not keep the dimensions its many values bought it.
 ``alpha`` is folded into the embeddings the retrain starts from, and the retrain fine-tunes
 the pruned model with early stopping (``stop_on``).
 """
@@ -30,8 +32,8 @@ import torch
 from torch import nn
 
 from autofeat.encode.training import TrainingData
-from autofeat.searching.gates.base import (Arch, GateOptions, count_params, device_of, drop_fields, field_tests,
-                                          search_epochs, shuffle_tests, snapshot, supernet_feed)
+from autofeat.searching.gates.base import (Arch, GateOptions, count_params, device_of, field_decision, search_epochs,
+                                          snapshot, supernet_feed)
 
 __all__ = ["DimGate", "frequency_blocks", "search"]
 
@@ -127,9 +129,7 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
     # The field test sees the pruned model: alpha with the dropped (block, dim) cells at 0.
     with torch.no_grad():
         alpha.mul_(torch.from_numpy(dim_keep).to(alpha.device))
-    tests = field_tests(model, feed, held_rows, candidates, options.seed)
-    fields, dropped = drop_fields(tests, options.field_z, names,
-                                  joint=lambda fs: shuffle_tests(model, feed, held_rows, [fs], options.seed)[0])
+    fields, dropped, tests = field_decision(model, feed, held_rows, candidates, options, names)
     with torch.no_grad():
         alpha.copy_(torch.from_numpy(a).to(alpha.device))
     for f in range(len(td.sizes)):
@@ -148,7 +148,5 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
                "block_dims": {names[f]: [int(dim_keep[b].sum()) for b in range(len(info)) if info[b][0] == f]
                               for f in range(len(td.sizes))},
                "block_sizes": {names[f]: [n for ff, n in info if ff == f] for f in range(len(td.sizes))},
-               "alpha_history": alphas, "dropped_fields": dropped,
-               "field_tests": {names[f]: {"valid_logloss_increase": m, "standard_error": se}
-                               for f, (m, se) in tests.items()}},
+               "alpha_history": alphas, "dropped_fields": dropped, "field_tests": tests},
     )

@@ -21,9 +21,9 @@ its rate is ``gate_lr * 100 / steps per epoch``: the path covers the same distan
 at 20k rows and at 10M.
 
 Fields: with the kept state's mask, each field that keeps a value is shuffled across the
-validation rows (:func:`~autofeat.searching.gates.base.field_tests`); a field whose shuffling
-raises the valid log loss by less than ``field_z`` standard errors is dropped, with the
-reason in ``dropped_fields``. The retrain starts from the weights after epoch
+validation rows (:func:`~autofeat.searching.gates.base.field_decision`); a field whose
+shuffling raises the valid log loss by less than ``field_z`` standard errors, alone and with
+the other failing fields, is dropped, with the reason in ``dropped_fields``. The retrain starts from the weights after epoch
 ``rewind_epoch`` (lottery-ticket rewinding; layers whose shape changed because fields were
 dropped start fresh) and trains the masked model with early stopping (``stop_on``).
 """
@@ -38,8 +38,8 @@ import torch
 from torch import nn
 
 from autofeat.encode.training import TrainingData
-from autofeat.searching.gates.base import (Arch, GateOptions, count_params, device_of, drop_fields, field_tests,
-                                          search_epochs, shuffle_tests, snapshot, supernet_feed)
+from autofeat.searching.gates.base import (Arch, GateOptions, count_params, device_of, field_decision, search_epochs,
+                                          snapshot, supernet_feed)
 
 __all__ = ["ValueGate", "choose_state", "search"]
 
@@ -84,7 +84,7 @@ def choose_state(path: list[dict[str, Any]], tolerance: float) -> int:
 
 def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) -> Arch:
     from autofeat.models.backbones import CTRModel
-    from autofeat.models.trainer import ArchStep, auto_batch_size, evaluate, fit
+    from autofeat.models.trainer import ArchStep, evaluate, fit, steps_per_epoch
 
     torch.manual_seed(options.seed)
     total = int(sum(td.sizes))
@@ -101,7 +101,7 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
     masks: list[np.ndarray] = []
     if options.rewind_epoch == 0:
         rewound.update(snapshot(model))
-    steps = -(-td.train.size // (options.batch_size or auto_batch_size(td.train.size)))
+    steps = steps_per_epoch(td.train.size, options.batch_size)
     marks = {max(0, round(steps * q / CHECKPOINTS) - 1) for q in range(1, CHECKPOINTS + 1)}
 
     weight = [0.0]
@@ -148,9 +148,7 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
     open_fields = [k for k in range(len(td.sizes)) if keep[offsets[k]:offsets[k + 1]].any()]
     gate.mask = torch.from_numpy(keep).to(gate.gate_logits.device)
     try:
-        tests = field_tests(model, feed, td.valid, open_fields, options.seed)
-        fields, dropped = drop_fields(tests, options.field_z, names,
-                                      joint=lambda fs: shuffle_tests(model, feed, td.valid, [fs], options.seed)[0])
+        fields, dropped, tests = field_decision(model, feed, td.valid, open_fields, options, names)
     finally:
         gate.mask = None
     for k in range(len(td.sizes)):
@@ -165,8 +163,7 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
                "gate_histograms": {"edges": HIST_EDGES.tolist(), "counts": histograms},
                "path": path, "chosen_state": chosen,
                "dropped_fields": dropped,
-               "field_tests": {names[f]: {"valid_logloss_increase": m, "standard_error": se}
-                               for f, (m, se) in tests.items()},
+               "field_tests": tests,
                "kept_ratio": {names[k]: float(keep[offsets[k]:offsets[k + 1]].mean())
                               for k in range(len(td.sizes))},
                "kept_row_share": {names[k]: float(keep[offsets[k] + valid_ids[:, k]].mean())
