@@ -46,7 +46,7 @@ _nonneg_int = _int_at_least(0)
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("data", help="CSV/TSV (optionally .gz/.bz2) or Parquet file")
+    p.add_argument("data", help="CSV/TSV (optionally .gz/.bz2/.zst) or Parquet file")
     p.add_argument("--label", required=True, help="label column name (index for --no-header files)")
     p.add_argument("--no-header", action="store_true", help="the file has no header row; columns are named 0, 1, ...")
     p.add_argument("--delimiter", help="field separator (default: sniffed from the first line)")

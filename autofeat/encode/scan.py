@@ -27,7 +27,7 @@ from autofeat.encode.encoders import (
 )
 from autofeat.encode.label import LabelParser
 from autofeat.errors import DataError, OptionError
-from autofeat.io.sources import SchemaChanged, Source
+from autofeat.io.sources import SchemaChanged, Source, check_delimiter
 
 __all__ = ["Scan", "scan", "count_codes", "binned_views"]
 
@@ -152,6 +152,7 @@ def resolve_columns(
     names = source.names
     label = str(label)
     if label not in names:
+        check_delimiter(source, label)
         shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
         hint = "" if source.unit == "rows" else "; for a file without a header row pass --no-header and the column index"
         raise DataError(f"{source.name}: label column {label!r} not found (columns: {shown}){hint}")

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from autofeat.encode.encoders import CategoricalEncoder, NumericEncoder, infer_kind, quantile_edges
 from autofeat.encode.label import LabelParser
 from autofeat.errors import DataError, OptionError
-from autofeat.io.sources import SchemaChanged, Source, open_source
+from autofeat.io.sources import SchemaChanged, Source, check_delimiter, open_source
 
 __all__ = ["FieldVocab", "TrainingData", "load_training_data", "split_rows", "encode_fields", "lookup_sorted",
            "check_fractions", "sample_and_split"]
@@ -208,6 +208,7 @@ def load_training_data(
     source = open_source(data, header=header, delimiter=delimiter)
     for col in [*features, label] + ([time_column] if time_column else []):
         if col not in source.names:
+            check_delimiter(source, col)
             what = "label" if col == label else "--time-column" if col == time_column else "feature"
             raise DataError(f"{source.name}: {what} column {col!r} is not in the data")
     if label in features:

@@ -12,7 +12,7 @@ import numpy as np
 from autofeat.encode.scan import scan
 from autofeat.encode.training import check_fractions, split_rows
 from autofeat.errors import DataError
-from autofeat.io.sources import open_source
+from autofeat.io.sources import check_delimiter, open_source
 
 __all__ = ["SplitData", "load_for_search"]
 
@@ -62,6 +62,7 @@ def load_for_search(
     source = open_source(data, header=header, delimiter=delimiter)
     missing = [f for f in features if f not in source.names]
     if missing:
+        check_delimiter(source, missing[0])
         raise DataError(f"{source.name}: column {missing[0]!r} from the ranking is not in the data")
     ignore = [n for n in source.names if n not in set(features) and n != str(label)]
     # The scan's row sample holds every row when its cap is above the row count.
