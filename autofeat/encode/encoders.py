@@ -13,6 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from autofeat.io.arrow import from_numpy, to_numpy, values_and_validity
+
 __all__ = ["Kind", "CategoricalEncoder", "NumericEncoder", "infer_kind", "make_encoder", "quantile_edges",
            "quantile_edges_weighted"]
 
@@ -38,6 +40,13 @@ def infer_kind(dtype: pa.DataType) -> Kind:
 
 # Integer ids spanning at most this many values are encoded through a lookup table.
 _LUT_MAX_SPAN = 1 << 22
+
+
+def _filled(arr: pa.Array, fill: int) -> np.ndarray:
+    """Integer ``arr`` as NumPy with ``fill`` for nulls (``pc.fill_null`` would import pandas
+    to convert the Python fill value)."""
+    values, valid = values_and_validity(arr)
+    return values if arr.null_count == 0 else np.where(valid, values, fill)
 
 
 class CategoricalEncoder:
@@ -102,8 +111,7 @@ class CategoricalEncoder:
             self._lut, self._lut_base = grown, new_lo
         from autofeat.encode._kernels import remap_ints
 
-        values = arr.cast(pa.int64()).fill_null(self._lut_base).to_numpy(zero_copy_only=False)
-        valid = arr.is_valid().to_numpy(zero_copy_only=False)
+        values, valid = values_and_validity(arr.cast(pa.int64()))  # null slots: ignored
         codes = np.empty(len(arr), np.int32)
         self._lut_next = remap_ints(values, valid, self._lut, self._lut_base, self._lut_next, codes)
         return codes
@@ -115,7 +123,7 @@ class CategoricalEncoder:
         seen = np.flatnonzero(self._lut)
         ordered = np.empty(self._lut_next - 1, np.int64)
         ordered[self._lut[seen] - 1] = seen + self._lut_base
-        self.values = pa.array(ordered).cast(self._lut_type)
+        self.values = from_numpy(ordered).cast(self._lut_type)
         self._lut = None
 
     def encode(self, arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -139,15 +147,15 @@ class CategoricalEncoder:
             if batch_values.type != self.values.type:
                 batch_values = batch_values.cast(self.values.type)
             found = pc.index_in(batch_values, value_set=self.values)
-            idx = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            idx = _filled(found, -1).astype(np.int64)
             new = idx < 0
             n_new = int(new.sum())
             mapping[:-1] = idx + 1
             if n_new:
                 start = len(self.values)
                 mapping[:-1][new] = np.arange(start + 1, start + n_new + 1, dtype=np.int32)
-                self.values = pa.concat_arrays([self.values, batch_values.filter(pa.array(new))])
-        indices = enc.indices.fill_null(len(batch_values)).to_numpy(zero_copy_only=False)
+                self.values = pa.concat_arrays([self.values, batch_values.filter(from_numpy(new))])
+        indices = _filled(enc.indices, len(batch_values))
         return mapping[indices]
 
     def values_of(self, codes: np.ndarray) -> pa.Array:
@@ -157,10 +165,10 @@ class CategoricalEncoder:
             raw = np.zeros(self._lut_next, np.int64)
             seen = np.flatnonzero(self._lut)
             raw[self._lut[seen]] = seen + self._lut_base
-            return pa.array(raw[codes], mask=codes == 0).cast(self._lut_type)
+            return from_numpy(raw[codes], mask=codes == 0).cast(self._lut_type)
         if self.values is None:
             return pa.nulls(len(codes))
-        idx = pa.array(codes - 1, mask=codes == 0)
+        idx = from_numpy(codes - 1, mask=codes == 0)
         return self.values.take(idx)
 
     def label_of(self, code: int) -> str:
@@ -187,7 +195,7 @@ def quantile_edges(present: np.ndarray, n_bins: int) -> np.ndarray:
 def quantile_edges_weighted(values: np.ndarray, weights: np.ndarray, n_bins: int) -> np.ndarray:
     """:func:`quantile_edges` of a column given as distinct ``values`` seen ``weights`` times
     (its count table): the same edges as the quantiles of the expanded rows."""
-    order = np.argsort(values, kind="mergesort")
+    order = np.argsort(values)  # distinct values: no ties to keep stable
     v, w = values[order], np.asarray(weights, np.float64)[order]
     keep = w > 0
     v, w = v[keep], w[keep]
@@ -223,7 +231,7 @@ class NumericEncoder:
             arr = arr.cast(pa.int64()) if not pa.types.is_date32(arr.type) else arr.cast(pa.int32())
         if pa.types.is_decimal(arr.type):
             arr = arr.cast(pa.float64())
-        out = arr.to_numpy(zero_copy_only=False)
+        out = to_numpy(arr)
         return out.astype(np.float64, copy=False)
 
     def encode(self, arr: pa.Array | pa.ChunkedArray) -> np.ndarray:

@@ -7,6 +7,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from autofeat.errors import DataError
+from autofeat.io.arrow import from_numpy, to_numpy
 
 __all__ = ["LabelParser"]
 
@@ -32,7 +33,7 @@ class LabelParser:
         start = self.rows_seen
         self.rows_seen += len(arr)
         if arr.null_count:
-            bad = np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))
+            bad = np.flatnonzero(to_numpy(arr.is_null()))
             rows = ", ".join(str(start + i + 1) for i in bad[:5])
             more = f" and {arr.null_count - 5} more" if arr.null_count > 5 else ""
             raise DataError(
@@ -40,21 +41,23 @@ class LabelParser:
             )
         t = arr.type
         if pa.types.is_boolean(t):
-            return arr.to_numpy(zero_copy_only=False).astype(np.int8)
+            return to_numpy(arr).astype(np.int8)
         if pa.types.is_integer(t) or pa.types.is_floating(t):
-            x = arr.to_numpy(zero_copy_only=False)
+            x = to_numpy(arr)
             ok = (x == 0) | (x == 1) | (x == -1)
             if not ok.all():
                 self._not_binary(np.unique(x[~ok])[:5].tolist(), start, np.flatnonzero(~ok)[0])
             return (x == 1).astype(np.int8)
-        text = pc.utf8_lower(pc.utf8_trim_whitespace(arr.cast(pa.string())))
-        pos = pc.is_in(text, value_set=pa.array(sorted(_POSITIVE))).to_numpy(zero_copy_only=False)
-        neg = pc.is_in(text, value_set=pa.array(sorted(_NEGATIVE))).to_numpy(zero_copy_only=False)
-        bad = ~(pos | neg)
+        # Text labels: classify each distinct word once, then look the rows up by index.
+        text = pc.dictionary_encode(pc.utf8_lower(pc.utf8_trim_whitespace(arr.cast(pa.string()))))
+        words = text.dictionary.to_pylist()
+        lut = np.array([1 if w in _POSITIVE else 0 if w in _NEGATIVE else -1 for w in words], np.int8)
+        val = lut[to_numpy(text.indices)]
+        bad = val < 0
         if bad.any():
-            vals = pc.unique(arr.filter(pa.array(bad))).to_pylist()[:5]
+            vals = pc.unique(arr.filter(from_numpy(bad))).to_pylist()[:5]
             self._not_binary(vals, start, np.flatnonzero(bad)[0])
-        return pos.astype(np.int8)
+        return val
 
     def _not_binary(self, values: list, start: int, first: int) -> None:  # type: ignore[type-arg]
         raise DataError(

@@ -27,6 +27,7 @@ from autofeat.encode.encoders import (
 )
 from autofeat.encode.label import LabelParser
 from autofeat.errors import DataError, OptionError
+from autofeat.io.arrow import to_numpy
 from autofeat.io.sources import SchemaChanged, Source, check_delimiter
 
 __all__ = ["Scan", "scan", "count_codes", "binned_views"]
@@ -95,7 +96,7 @@ def binned_views(sc: Scan, candidates: Collection[int], bins: int) -> Scan:
         if not pa.types.is_integer(enc.value_type):
             continue
         values = enc.values_of(np.arange(1, k + 1))
-        x = values.to_numpy(zero_copy_only=False).astype(np.float64)
+        x = to_numpy(values).astype(np.float64)
         num = NumericEncoder(bins)
         num.edges = quantile_edges_weighted(x, counts[1:].sum(axis=1), bins)
         lut = np.zeros(k + 1, np.int32)

@@ -15,6 +15,8 @@ from numba import njit, prange
 __all__ = [
     "count_batch",
     "mi_binary",
+    "log_tables",
+    "NO_TABLES",
     "emi_cell",
     "emi_tables",
     "emi_grouped",
@@ -76,19 +78,54 @@ def _log_comb(n, k):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def emi_cell(a, b, n):  # pragma: no cover - compiled
+def log_tables(n):  # pragma: no cover - compiled
+    """``(log k, log k!)`` for k = 0..n (log 0 is stored as 0 and never read). The expected-MI
+    kernels read logs from these tables instead of calling ``log``/``lgamma`` per term: on a
+    100k-row sample the redundancy and pair steps sum tens of millions of terms."""
+    lt = np.zeros(n + 1)
+    lf = np.zeros(n + 1)
+    for k in range(1, n + 1):
+        lt[k] = math.log(k)
+        lf[k] = math.lgamma(k + 1.0)
+    return lt, lf
+
+
+NO_TABLES = np.zeros(0)  # pass as both tables to compute logs directly (large n)
+
+
+@njit(cache=True)
+def emi_cell(a, b, n, lt, lf):  # pragma: no cover - compiled
     """E[(k/n) log(n k / (a b))] for one cell of a contingency table whose row has ``a`` rows
     and whose column has ``b`` rows, when rows are randomly permuted: the cell count k is
-    Hypergeometric(n, b, a). The sum over k is cut at 12 standard deviations from the mean,
-    where the remaining mass is below 1e-30; the pmf comes from log-gammas once, then by the
-    recurrence P(k+1) = P(k) (b-k)(a-k) / ((k+1)(n-a-b+k+1))."""
+    Hypergeometric(n, b, a). The sum over k is cut where the remaining mass is negligible (12
+    standard deviations, plus 12 terms for the skewed small-mean cells); the pmf comes from
+    log-factorials once, then by the recurrence P(k+1) = P(k) (b-k)(a-k) / ((k+1)(n-a-b+k+1)).
+    ``lt``/``lf`` are :func:`log_tables` covering n, or empty (:data:`NO_TABLES`) to compute
+    the logs (for n too large for tables, e.g. relevance on every row)."""
     if a <= 0 or b <= 0 or a >= n or b >= n:
         return 0.0
     if a == 1 or b == 1:
-        # One row on one side: k is 1 with probability max(a, b) / n, else 0 (no
-        # log-gammas; singletons are most levels of a sparse column and of a pair's strata).
+        # One row on one side: k is 1 with probability max(a, b) / n, else 0 (singletons are
+        # most levels of a sparse column and of a pair's strata).
         c = a * b  # = max(a, b)
+        if lt.size > n:
+            return (c / n) * (1.0 / n) * (lt[n] - lt[c])
         return (c / n) * (1.0 / n) * math.log(n / c)
+    if lt.size > n:
+        mean = a * b / n
+        sd = math.sqrt(a * (b / n) * ((n - b) / n) * (n - a) / max(n - 1, 1))
+        lo = max(max(1, a + b - n), int(mean - 12 * sd) - 1)
+        hi = min(min(a, b), int(mean + 12 * sd) + 12)
+        if lo > hi:
+            return 0.0
+        p = math.exp(lf[b] - lf[lo] - lf[b - lo] + lf[n - b] - lf[a - lo] - lf[n - b - a + lo]
+                     - lf[n] + lf[a] + lf[n - a])
+        base = lt[n] - lt[a] - lt[b]
+        s = 0.0
+        for k in range(lo, hi + 1):
+            s += p * k * (lt[k] + base)
+            p *= (b - k) * (a - k) / ((k + 1.0) * (n - a - b + k + 1.0))
+        return s / n
     small = min(a, b)
     big = max(a, b)
     if small <= 64 and small + big <= n:
@@ -120,7 +157,7 @@ def emi_cell(a, b, n):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def emi_tables(va, ma, vb, mb, n):  # pragma: no cover - compiled
+def emi_tables(va, ma, vb, mb, n, lt, lf):  # pragma: no cover - compiled
     """Expected I(X; Z) when the rows of Z are randomly permuted against X (Vinh et al.'s
     expected mutual information), from grouped level sizes: ``va[g]`` is a level size of X
     shared by ``ma[g]`` levels, likewise ``vb``/``mb`` for Z. The expectation depends only on
@@ -128,48 +165,33 @@ def emi_tables(va, ma, vb, mb, n):  # pragma: no cover - compiled
     emi = 0.0
     for g in range(va.shape[0]):
         for h in range(vb.shape[0]):
-            emi += ma[g] * mb[h] * emi_cell(va[g], vb[h], n)
+            emi += ma[g] * mb[h] * emi_cell(va[g], vb[h], n, lt, lf)
     return max(emi, 0.0)
 
 
 @njit(cache=True)
-def emi_grouped(totals, mult, n, n_pos):  # pragma: no cover - compiled
+def emi_grouped(totals, mult, n, n_pos, lt, lf):  # pragma: no cover - compiled
     """Expected I(X; Y) of a binary label Y under permutation (hypergeometric model);
     ``totals[g]`` is a level size of X shared by ``mult[g]`` levels."""
     if n_pos <= 0 or n_pos >= n:
         return 0.0
     emi = 0.0
     for g in range(totals.shape[0]):
-        emi += mult[g] * (emi_cell(totals[g], n_pos, n) + emi_cell(totals[g], n - n_pos, n))
+        emi += mult[g] * (emi_cell(totals[g], n_pos, n, lt, lf) + emi_cell(totals[g], n - n_pos, n, lt, lf))
     return emi
 
 
 @njit(parallel=True, cache=True)
-def pair_emi(vals, mults, offsets, pairs, n):  # pragma: no cover - compiled
+def pair_emi(vals, mults, offsets, pairs, n, lt, lf):  # pragma: no cover - compiled
     """``emi_tables`` for each pair (i, j) of features; feature f's grouped level sizes are
-    ``vals/mults[offsets[f]:offsets[f+1]]``."""
+    ``vals/mults[offsets[f]:offsets[f+1]]``; ``lt``/``lf`` as in :func:`emi_cell`."""
     out = np.empty(pairs.shape[0])
     for p in prange(pairs.shape[0]):
         i = pairs[p, 0]
         j = pairs[p, 1]
         out[p] = emi_tables(vals[offsets[i]:offsets[i + 1]], mults[offsets[i]:offsets[i + 1]],
-                            vals[offsets[j]:offsets[j + 1]], mults[offsets[j]:offsets[j + 1]], n)
+                            vals[offsets[j]:offsets[j + 1]], mults[offsets[j]:offsets[j + 1]], n, lt, lf)
     return out
-
-
-@njit(cache=True)
-def _emi_from_totals(totals, n, n_pos):  # pragma: no cover - compiled
-    srt = np.sort(totals)
-    vals = np.empty(srt.size, np.int64)
-    mult = np.empty(srt.size, np.int64)
-    g = -1
-    for i in range(srt.size):
-        if g < 0 or srt[i] != vals[g]:
-            g += 1
-            vals[g] = srt[i]
-            mult[g] = 0
-        mult[g] += 1
-    return emi_grouped(vals[: g + 1], mult[: g + 1], n, n_pos)
 
 
 @njit(cache=True)
@@ -234,22 +256,56 @@ def joint_table(a, b, card_a, card_b, y):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _emi_inplace(totals, n, n_pos):  # pragma: no cover - compiled
-    """``_emi_from_totals`` on a scratch slice, sorted in place (no allocation)."""
-    totals.sort()
+def _label_cells(t, n, n_pos, lt, lf):  # pragma: no cover - compiled
+    """Expected-MI contribution of one level of ``t`` rows (its two label cells)."""
+    return emi_cell(t, n_pos, n, lt, lf) + emi_cell(t, n - n_pos, n, lt, lf)
+
+
+@njit(cache=True)
+def _emi_from_totals(totals, n, n_pos, lt, lf):  # pragma: no cover - compiled
+    """E[I(X; Y)] under label permutation from X's level sizes ``totals`` (any order).
+
+    The expectation depends on each distinct size once: a few levels are summed directly,
+    many (a pair's joint levels) are grouped by size, small sizes (nearly all of them) by a
+    histogram, the rest by sorting a copy, so no call sorts the whole array."""
+    k = totals.size
+    if k <= 16:
+        emi = 0.0
+        for i in range(k):
+            emi += _label_cells(totals[i], n, n_pos, lt, lf)
+        return emi
+    cap = 256
+    hist = np.zeros(cap, np.int64)
+    n_big = 0
+    for i in range(k):
+        if totals[i] < cap:
+            hist[totals[i]] += 1
+        else:
+            n_big += 1
     emi = 0.0
-    i = 0
-    while i < totals.size:
-        j = i
-        while j < totals.size and totals[j] == totals[i]:
-            j += 1
-        emi += (j - i) * (emi_cell(totals[i], n_pos, n) + emi_cell(totals[i], n - n_pos, n))
-        i = j
+    for t in range(1, cap):
+        if hist[t] > 0:
+            emi += hist[t] * _label_cells(t, n, n_pos, lt, lf)
+    if n_big:
+        big = np.empty(n_big, np.int64)
+        j = 0
+        for i in range(k):
+            if totals[i] >= cap:
+                big[j] = totals[i]
+                j += 1
+        big.sort()
+        i = 0
+        while i < n_big:
+            j = i
+            while j < n_big and big[j] == big[i]:
+                j += 1
+            emi += (j - i) * _label_cells(big[i], n, n_pos, lt, lf)
+            i = j
     return emi
 
 
 @njit(cache=True)
-def conditional_emi(table, strata, n_strata, n):  # pragma: no cover - compiled
+def conditional_emi(table, strata, n_strata, n, lt, lf):  # pragma: no cover - compiled
     """E[I(X; Y | S)] when labels are permuted within each stratum of S.
 
     ``table`` is the (k, 2) count table of the joint levels of (S, X), ``strata[r]`` in
@@ -276,19 +332,21 @@ def conditional_emi(table, strata, n_strata, n):  # pragma: no cover - compiled
     total = 0.0
     for s in range(n_strata):
         if start[s + 1] - start[s] > 1 and 0 < pos[s] < size[s]:
-            total += size[s] / n * _emi_inplace(totals[start[s]: start[s + 1]], size[s], pos[s])
+            cells = totals[start[s]: start[s + 1]]
+            total += size[s] / n * _emi_from_totals(cells, size[s], pos[s], lt, lf)
     return total
 
 
 @njit(parallel=True, cache=True)
-def pair_label_stats(codes, cards, y, pairs, n_pos):  # pragma: no cover - compiled
+def pair_label_stats(codes, cards, y, pairs, n_pos, lt, lf):  # pragma: no cover - compiled
     """For each pair (i, j) of features:
 
     mi: plug-in I((X_i, X_j); Y); emi: its expectation under label permutation;
     e_given_i / e_given_j: E[I(X_j; Y | X_i)] / E[I(X_i; Y | X_j)] under permutation within
     the strata of X_i / X_j (the null "the other feature adds nothing"); levels: distinct
     (x_i, x_j) pairs; h: the joint entropy H(X_i, X_j) (the redundancy step reuses it).
-    codes: int32 (F, n); cards: int64 (F,) code space sizes; pairs: (P, 2).
+    codes: int32 (F, n); cards: int64 (F,) code space sizes; pairs: (P, 2); lt, lf:
+    :func:`log_tables` covering n.
     """
     n = codes.shape[1]
     n_pairs = pairs.shape[0]
@@ -305,9 +363,9 @@ def pair_label_stats(codes, cards, y, pairs, n_pos):  # pragma: no cover - compi
         mi[p] = mi_binary(t, n, n_pos)
         totals = t[:, 0] + t[:, 1]
         h[p] = entropy_1d(totals, n)
-        emi[p] = _emi_from_totals(totals, n, n_pos)
-        e_i[p] = conditional_emi(t, keys // cards[j], cards[i], n)
-        e_j[p] = conditional_emi(t, keys % cards[j], cards[j], n)
+        emi[p] = _emi_from_totals(totals, n, n_pos, lt, lf)
+        e_i[p] = conditional_emi(t, keys // cards[j], cards[i], n, lt, lf)
+        e_j[p] = conditional_emi(t, keys % cards[j], cards[j], n, lt, lf)
         levels[p] = t.shape[0]
     return mi, emi, e_i, e_j, levels, h
 

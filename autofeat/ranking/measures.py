@@ -79,7 +79,7 @@ def expected_mutual_info(counts: np.ndarray) -> float:
         return 0.0
     t, n, n_pos = checked
     vals, mult = _grouped_totals(t.sum(axis=1))
-    return float(kernels.emi_grouped(vals, mult, n, n_pos))
+    return float(kernels.emi_grouped(vals, mult, n, n_pos, kernels.NO_TABLES, kernels.NO_TABLES))
 
 
 def chi2_pvalue(g: np.ndarray, df: np.ndarray) -> np.ndarray:
@@ -117,7 +117,7 @@ def relevance(counts: list[np.ndarray], n: int, n_pos: int) -> Relevance:
             t = np.ascontiguousarray(c, dtype=np.int64)
             mi[f] = kernels.mi_binary(t, n, n_pos)
             vals, mult = _grouped_totals(t[:, 0] + t[:, 1])
-            emi[f] = kernels.emi_grouped(vals, mult, n, n_pos)
+            emi[f] = kernels.emi_grouped(vals, mult, n, n_pos, kernels.NO_TABLES, kernels.NO_TABLES)
             ent[f] = kernels.entropy_1d(t[:, 0] + t[:, 1], n)
     p = chi2_pvalue(2.0 * n * mi, 2.0 * n * emi)
     hy = entropy(np.array([n - n_pos, n_pos]))

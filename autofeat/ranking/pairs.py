@@ -57,7 +57,7 @@ def pair_gains(
         return []
     arr = np.array(pairs, dtype=np.int64)
     mi, emi, e_a, e_b, levels, h = kernels.pair_label_stats(
-        codes, np.ascontiguousarray(cards, dtype=np.int64), y, arr, m_pos
+        codes, np.ascontiguousarray(cards, dtype=np.int64), y, arr, m_pos, *kernels.log_tables(m)
     )
     out = []
     for p, (a, b) in enumerate(pairs):

@@ -39,6 +39,7 @@ class SampleStats:
         self._sizes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._joint: dict[tuple[int, int], tuple[float, int]] = {}
         self._emi: dict[tuple[int, int], float] = {}
+        self._tables: tuple[np.ndarray, np.ndarray] | None = None
 
     def single(self, f: int) -> tuple[float, int]:
         """(entropy in nats, number of distinct codes) of feature ``f`` on the sample."""
@@ -79,7 +80,9 @@ class SampleStats:
             offsets = np.zeros(len(feats) + 1, np.int64)
             np.cumsum([self._sizes[f][0].size for f in feats], out=offsets[1:])
             local = np.array([(slot[a], slot[b]) for a, b in todo], np.int64)
-            emi = kernels.pair_emi(vals, mults, offsets, local, self.m)
+            if self._tables is None:
+                self._tables = kernels.log_tables(self.m)
+            emi = kernels.pair_emi(vals, mults, offsets, local, self.m, *self._tables)
             self._emi.update(zip(todo, (float(e) for e in emi)))
         elif todo:
             self._emi.update((p, 0.0) for p in todo)

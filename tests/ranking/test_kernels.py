@@ -79,7 +79,8 @@ def test_pair_stats_match_reference(rng):
     y[rng.random(n) < 0.1] ^= 1
     codes = np.stack([a, b])
     mi, emi, e_a, e_b, levels, _ = kernels.pair_label_stats(
-        codes, np.array([4, 6], np.int64), y, np.array([[0, 1]], np.int64), int(y.sum()))
+        codes, np.array([4, 6], np.int64), y, np.array([[0, 1]], np.int64), int(y.sum()),
+        *kernels.log_tables(n))
     joint = a.astype(np.int64) * 6 + b
     assert mi[0] == pytest.approx(naive.mutual_info(joint, y), abs=1e-10)
     assert emi[0] == pytest.approx(naive.expected_mi(joint, y), rel=1e-8)
@@ -87,6 +88,22 @@ def test_pair_stats_match_reference(rng):
     # E[I(b;Y|a)] under within-a permutation: size-weighted per-stratum expectations.
     ref = sum((a == s).mean() * naive.expected_mi(b[a == s], y[a == s]) for s in range(4))
     assert e_a[0] == pytest.approx(ref, rel=1e-8)
+
+
+def test_emi_cell_from_log_tables_matches_direct_sum():
+    """The table-driven cell (window of the hypergeometric, logs looked up) equals the full
+    sum over k with logs computed, for small-mean skewed cells and near-normal large ones."""
+    from math import comb, log
+
+    lt, lf = kernels.log_tables(3000)
+    for a, b, n in [(2, 3, 50), (7, 40, 3000), (2, 2999, 3000), (64, 65, 3000), (500, 900, 3000),
+                    (1500, 1500, 3000), (3, 2000, 2500), (1200, 100, 1300)]:
+        ref = sum(comb(b, k) * comb(n - b, a - k) / comb(n, a) * (k / n) * log(n * k / (a * b))
+                  for k in range(max(1, a + b - n), min(a, b) + 1))
+        fast = kernels.emi_cell(a, b, n, lt, lf)
+        direct = kernels.emi_cell(a, b, n, kernels.NO_TABLES, kernels.NO_TABLES)
+        assert fast == pytest.approx(ref, rel=1e-9, abs=1e-15)
+        assert direct == pytest.approx(ref, rel=1e-9, abs=1e-15)
 
 
 def test_relevance_gamma_pvalues_are_calibrated():
