@@ -182,21 +182,25 @@ def run_worker(study: Any, objective: Any, n_trials: int, timeout: float | None,
 
     start = time.monotonic()
     ran = 0
-    alive = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
+    # Done or under way. A WAITING trial (a dead worker's retry) is work still to do: it must
+    # not stop the loop, or a kill in the last trial leaves every resume one trial short.
+    taken = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+    # Trials numbered before this one that will finish (ask() hands out WAITING ones first).
+    ahead_states = (*taken, TrialState.WAITING)
     while timeout is None or time.monotonic() - start < timeout:
         trials = study.get_trials(deepcopy=False)
-        if sum(t.state in alive for t in trials) >= n_trials:
+        if sum(t.state in taken for t in trials) >= n_trials:
             break
         if reseed is not None:
             study.sampler = reseed(len(trials))
         trial = study.ask()
         trial.set_user_attr(WORKER_ATTR, worker_id())
         ahead = sum(1 for t in study.get_trials(deepcopy=False)
-                    if t.number < trial.number and t.state in alive)
+                    if t.number < trial.number and t.state in ahead_states)
         if ahead >= n_trials:
             trial.set_user_attr(OVER_BUDGET, True)
             study.tell(trial, state=TrialState.FAIL)
-            break
+            continue  # the check above decides whether anything is left to do
         try:
             value = objective(trial)
         except optuna.TrialPruned:

@@ -1,0 +1,129 @@
+"""Issue 15, fault 1: a worker killed in the *last* trial. Its trial is failed and queued
+again (WAITING); a resume must run that retry, so the study ends with exactly the budget
+(before: n - 1 finished trials, exit 0, and ``run`` said "nothing to do").
+
+Kills are placed by an event, not a sleep: the child SIGKILLs itself when the last trial
+starts training."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import optuna
+import pytest
+
+from autofeat.cli import main
+from autofeat.datasets import write_ctr_csv
+from autofeat.searching.optuna_search import run_worker
+from autofeat.searching.storage import WORKER_ATTR, open_storage, recover_dead_local_trials
+
+ROOT = Path(__file__).resolve().parents[2]
+# The CLI, except that the N-th LightGBM fit SIGKILLs the process (mid-trial: the trial stays
+# RUNNING under this process's host:pid, as when a machine dies).
+KILL_AT_FIT = """
+import os, signal, sys
+from autofeat.searching import optuna_search as m
+real, calls = m.fit_lightgbm, [0]
+def fit(*a, **k):
+    calls[0] += 1
+    if calls[0] == int(sys.argv[1]):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(*a, **k)
+m.fit_lightgbm = fit
+from autofeat.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+TRIALS = 3
+
+
+@pytest.fixture(scope="module")
+def data_csv(tmp_path_factory) -> Path:
+    p = tmp_path_factory.mktemp("last") / "data.csv"
+    write_ctr_csv(p, 3000, seed=6)
+    return p
+
+
+def _killed_at_fit(n: int, *argv: str) -> None:
+    proc = subprocess.run([sys.executable, "-c", KILL_AT_FIT, str(n), *argv], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+def _states(trials) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for t in trials:
+        out[t.state.name] = out.get(t.state.name, 0) + 1
+    return out
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()  # reaped: no process has this pid now
+    return proc.pid
+
+
+def test_run_worker_runs_a_queued_retry_of_the_last_trial():
+    # The storage as recovery leaves it: n - 1 finished, the dead last trial FAIL, its retry WAITING.
+    study = optuna.create_study(direction="maximize")
+    assert run_worker(study, lambda t: t.suggest_float("x", 0, 1), TRIALS - 1, None) == TRIALS - 1
+    dead = study.ask()
+    dead.suggest_float("x", 0, 1)
+    dead.set_user_attr(WORKER_ATTR, f"{socket.gethostname()}:{_dead_pid()}")
+    assert recover_dead_local_trials(study) == 1
+    assert _states(study.get_trials()) == {"COMPLETE": TRIALS - 1, "FAIL": 1, "WAITING": 1}
+    ran = run_worker(study, lambda t: t.suggest_float("x", 0, 1), TRIALS, None)
+    assert ran == 1 and _states(study.get_trials()) == {"COMPLETE": TRIALS, "FAIL": 1}
+    assert study.trials[-1].params == study.trials[TRIALS - 1].params  # the retry ran the dead trial's parameters
+
+
+def test_search_killed_in_the_last_trial_resumes_to_the_budget(data_csv, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["search", str(data_csv), "--label", "click", "--trials", str(TRIALS), "--max-features", "6",
+            "--no-baseline", "--out", str(out), "--quiet"]
+    _killed_at_fit(TRIALS, *argv)
+    before = optuna.load_study(study_name="autofeat", storage=open_storage(None, out)).get_trials()
+    assert _states(before) == {"COMPLETE": TRIALS - 1, "RUNNING": 1}
+    assert main(argv) == 0
+    assert f"{TRIALS} finished trials" in capsys.readouterr().out
+    after = optuna.load_study(study_name="autofeat", storage=open_storage(None, out)).get_trials()
+    assert _states(after) == {"COMPLETE": TRIALS, "FAIL": 1}
+    assert json.loads((out / "result.json").read_text())["n_trials"] == TRIALS
+
+
+JOB = """
+[data]
+path = "{data}"
+label = "click"
+
+[rank]
+pairs_top = 0
+
+[prune]
+top_k = 6
+
+[[search]]
+name = "lgb"
+trials = {trials}
+
+[output]
+dir = "out"
+"""
+
+
+def test_run_killed_in_the_last_trial_resumes_to_the_budget(data_csv, tmp_path, capsys):
+    job = tmp_path / "job.toml"
+    job.write_text(JOB.format(data=data_csv, trials=TRIALS))
+    _killed_at_fit(TRIALS, "run", str(job), "--quiet")
+    assert main(["run", str(job), "--quiet"]) == 0
+    assert "ran: search:lgb, summary" in capsys.readouterr().out
+    sdir = tmp_path / "out" / "search-lgb"
+    study = optuna.load_study(study_name=None, storage=open_storage(None, sdir))
+    assert _states(study.get_trials()) == {"COMPLETE": TRIALS, "FAIL": 1}
+    assert json.loads((sdir / "result.json").read_text())["n_trials"] == TRIALS
+    assert main(["run", str(job), "--quiet"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
