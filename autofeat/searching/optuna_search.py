@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,7 +36,14 @@ from autofeat.searching.data import SplitData, load_for_search
 from autofeat.searching.evaluators.lightgbm_eval import fit_lightgbm
 from autofeat.searching.result import SearchResult
 from autofeat.searching.spaces import SearchSpace, load_space
-from autofeat.searching.storage import WORKER_ATTR, open_storage, recover_dead_local_trials, worker_id
+from autofeat.searching.storage import (
+    WORKER_ATTR,
+    fail_stale_trials,
+    heartbeat,
+    open_storage,
+    recover_dead_local_trials,
+    worker_id,
+)
 
 __all__ = ["OptunaSearchOptions", "optuna_search", "run_worker"]
 
@@ -176,7 +184,8 @@ def run_worker(study: Any, objective: Any, n_trials: int, timeout: float | None,
                reseed: Any = None) -> int:
     """Ask/tell until the study holds ``n_trials`` finished trials (or ``timeout``); returns
     the number of trials this worker ran. ``reseed(n)`` gives the sampler for the next ask
-    when the study already holds ``n`` trials."""
+    when the study already holds ``n`` trials. On storages with heartbeats (RDB) the trial
+    under way beats, and stale trials of dead workers are failed and retried before each ask."""
     import optuna
     from optuna.trial import TrialState
 
@@ -188,28 +197,35 @@ def run_worker(study: Any, objective: Any, n_trials: int, timeout: float | None,
     # Trials numbered before this one that will finish (ask() hands out WAITING ones first).
     ahead_states = (*taken, TrialState.WAITING)
     while timeout is None or time.monotonic() - start < timeout:
+        fail_stale_trials(study)  # a dead worker's trial (any host) becomes FAIL + a WAITING retry
         trials = study.get_trials(deepcopy=False)
         if sum(t.state in taken for t in trials) >= n_trials:
             break
         if reseed is not None:
             study.sampler = reseed(len(trials))
-        trial = study.ask()
-        trial.set_user_attr(WORKER_ATTR, worker_id())
-        ahead = sum(1 for t in study.get_trials(deepcopy=False)
-                    if t.number < trial.number and t.state in ahead_states)
-        if ahead >= n_trials:
-            trial.set_user_attr(OVER_BUDGET, True)
-            study.tell(trial, state=TrialState.FAIL)
-            continue  # the check above decides whether anything is left to do
+        with warnings.catch_warnings():  # "use heartbeats with Study.optimize": we beat ourselves
+            warnings.filterwarnings("ignore", message="Heartbeat of storage", category=UserWarning)
+            trial = study.ask()
+        # Beats from the ask on (a RUNNING trial that never beat is never failed). With
+        # skip_if_finished, a worker cut off for longer than the grace period, whose trial
+        # another worker has failed and retried meanwhile, drops its late result quietly.
         try:
-            value = objective(trial)
+            with heartbeat(study, trial):
+                trial.set_user_attr(WORKER_ATTR, worker_id())
+                ahead = sum(1 for t in study.get_trials(deepcopy=False)
+                            if t.number < trial.number and t.state in ahead_states)
+                if ahead >= n_trials:
+                    trial.set_user_attr(OVER_BUDGET, True)
+                    study.tell(trial, state=TrialState.FAIL)
+                    continue  # the check above decides whether anything is left to do
+                value = objective(trial)
         except optuna.TrialPruned:
-            study.tell(trial, state=TrialState.PRUNED)
+            study.tell(trial, state=TrialState.PRUNED, skip_if_finished=True)
         except Exception:
-            study.tell(trial, state=TrialState.FAIL)
+            study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
             raise
         else:
-            study.tell(trial, value)
+            study.tell(trial, value, skip_if_finished=True)
         ran += 1
     return ran
 

@@ -5,6 +5,10 @@
 - ``sqlite:///PATH``, ``postgresql://...``, ``mysql://...``: Optuna's RDB storage with a
   heartbeat: a worker that stops beating has its trial failed and retried by another.
 
+Optuna records heartbeats and fails stale trials only inside ``Study.optimize``; our workers
+ask and tell, so :func:`heartbeat` beats for the trial under way on a thread of its own and
+:func:`fail_stale_trials` runs before every ask (any host's dead worker is found this way).
+
 Journal files have no heartbeat, so each trial records ``host:pid`` of its worker; on start,
 a RUNNING trial of a process that no longer exists on this host is failed and its parameters
 are queued again (what Optuna's ``RetryHeartbeatStaleTrialCallback`` does for RDB storages).
@@ -14,16 +18,23 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from autofeat.errors import OptionError
 
-__all__ = ["open_storage", "recover_dead_local_trials", "WORKER_ATTR", "worker_id"]
+__all__ = ["open_storage", "recover_dead_local_trials", "heartbeat", "fail_stale_trials", "WORKER_ATTR",
+           "worker_id"]
 
 WORKER_ATTR = "autofeat:worker"
 RETRY_ATTR = "autofeat:retry_of"
+# RDB storages: a trial whose worker has not beaten for GRACE_SECONDS is failed and retried.
+HEARTBEAT_SECONDS = 10
+GRACE_SECONDS = 30
 
 
 def worker_id() -> str:
@@ -46,7 +57,7 @@ def open_storage(url: str | None, out_dir: Path) -> Any:
         with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna; we rely on them
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.storages.RDBStorage(
-                url, heartbeat_interval=10, grace_period=30,
+                url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS,
                 heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=2),
                 engine_kwargs={"pool_pre_ping": True},
             )
@@ -94,3 +105,50 @@ def recover_dead_local_trials(study: Any) -> int:
         study.enqueue_trial(t.params, user_attrs={RETRY_ATTR: t.number}, skip_if_exists=False)
         recovered += 1
     return recovered
+
+
+def _beats(storage: Any) -> bool:
+    """Whether ``storage`` keeps heartbeats (Optuna's RDB storage with an interval set)."""
+    return callable(getattr(storage, "record_heartbeat", None)) and storage.get_heartbeat_interval() is not None
+
+
+@contextmanager
+def heartbeat(study: Any, trial: Any) -> Iterator[None]:
+    """Record ``trial``'s heartbeat every interval while the block runs, on storages that keep
+    heartbeats (a no-op otherwise). The first beat is recorded before the block starts:
+    Optuna never fails a RUNNING trial that has no heartbeat at all."""
+    storage = study._storage  # what Optuna's own heartbeat thread beats on
+    if not _beats(storage):
+        yield
+        return
+    trial_id = trial._trial_id
+    storage.record_heartbeat(trial_id)
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(storage.get_heartbeat_interval()):
+            try:
+                storage.record_heartbeat(trial_id)
+            except Exception:  # a missed beat (database busy, connection lost): only a grace
+                pass           # period without any beat fails the trial, so keep trying
+
+    thread = threading.Thread(target=beat, name=f"autofeat-heartbeat-{trial.number}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def fail_stale_trials(study: Any) -> None:
+    """Fail the RUNNING trials whose heartbeat is older than the grace period, whichever host
+    ran them, and queue them again (the storage's RetryHeartbeatStaleTrialCallback); a no-op
+    on storages without heartbeats."""
+    import optuna
+
+    if not _beats(study._storage):
+        return
+    with warnings.catch_warnings():  # "experimental" in Optuna; we rely on it
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
