@@ -24,12 +24,12 @@ __all__ = [
     "joint_table",
     "pair_label_stats",
     "pair_feature_stats",
-    "conditional_emi",
+    "strata_orders",
     "entropy_1d",
 ]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def count_batch(codes, y, offsets, out):  # pragma: no cover - compiled
     """Add the (code, label) counts of one batch into ``out``.
 
@@ -45,7 +45,7 @@ def count_batch(codes, y, offsets, out):  # pragma: no cover - compiled
             out[base + row[i], y[i]] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def entropy_1d(counts, n):  # pragma: no cover - compiled
     """Plug-in entropy of a count vector with total ``n``."""
     h = 0.0
@@ -56,7 +56,7 @@ def entropy_1d(counts, n):  # pragma: no cover - compiled
     return h
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def mi_binary(table, n, n_pos):  # pragma: no cover - compiled
     """Plug-in I(X; Y) from a (levels, 2) count table of a binary label."""
     n_neg = n - n_pos
@@ -72,12 +72,12 @@ def mi_binary(table, n, n_pos):  # pragma: no cover - compiled
     return max(mi, 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _log_comb(n, k):  # pragma: no cover - compiled
     return math.lgamma(n + 1.0) - math.lgamma(k + 1.0) - math.lgamma(n - k + 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def log_tables(n):  # pragma: no cover - compiled
     """``(log k, log k!)`` for k = 0..n (log 0 is stored as 0 and never read). The expected-MI
     kernels read logs from these tables instead of calling ``log``/``lgamma`` per term: on a
@@ -93,7 +93,7 @@ def log_tables(n):  # pragma: no cover - compiled
 NO_TABLES = np.zeros(0)  # pass as both tables to compute logs directly (large n)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def emi_cell(a, b, n, lt, lf):  # pragma: no cover - compiled
     """E[(k/n) log(n k / (a b))] for one cell of a contingency table whose row has ``a`` rows
     and whose column has ``b`` rows, when rows are randomly permuted: the cell count k is
@@ -156,7 +156,7 @@ def emi_cell(a, b, n, lt, lf):  # pragma: no cover - compiled
     return s
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def emi_tables(va, ma, vb, mb, n, lt, lf):  # pragma: no cover - compiled
     """Expected I(X; Z) when the rows of Z are randomly permuted against X (Vinh et al.'s
     expected mutual information), from grouped level sizes: ``va[g]`` is a level size of X
@@ -169,7 +169,7 @@ def emi_tables(va, ma, vb, mb, n, lt, lf):  # pragma: no cover - compiled
     return max(emi, 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def emi_grouped(totals, mult, n, n_pos, lt, lf):  # pragma: no cover - compiled
     """Expected I(X; Y) of a binary label Y under permutation (hypergeometric model);
     ``totals[g]`` is a level size of X shared by ``mult[g]`` levels."""
@@ -181,7 +181,7 @@ def emi_grouped(totals, mult, n, n_pos, lt, lf):  # pragma: no cover - compiled
     return emi
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def pair_emi(vals, mults, offsets, pairs, n, lt, lf):  # pragma: no cover - compiled
     """``emi_tables`` for each pair (i, j) of features; feature f's grouped level sizes are
     ``vals/mults[offsets[f]:offsets[f+1]]``; ``lt``/``lf`` as in :func:`emi_cell`."""
@@ -194,7 +194,7 @@ def pair_emi(vals, mults, offsets, pairs, n, lt, lf):  # pragma: no cover - comp
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def joint_table(a, b, card_a, card_b, y):  # pragma: no cover - compiled
     """Count the distinct (a, b) pairs, split by label: an int64 (k, 2) table, one row per pair
     that occurs. Pair key ``a * card_b + b`` is collision-free (codes are < 2**31). A dense
@@ -255,89 +255,166 @@ def joint_table(a, b, card_a, card_b, y):  # pragma: no cover - compiled
     return out, out_keys
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _label_cells(t, n, n_pos, lt, lf):  # pragma: no cover - compiled
     """Expected-MI contribution of one level of ``t`` rows (its two label cells)."""
     return emi_cell(t, n_pos, n, lt, lf) + emi_cell(t, n - n_pos, n, lt, lf)
 
 
-@njit(cache=True)
-def _emi_from_totals(totals, n, n_pos, lt, lf):  # pragma: no cover - compiled
-    """E[I(X; Y)] under label permutation from X's level sizes ``totals`` (any order).
+_HIST = 256  # level sizes below this are grouped by a histogram, larger ones by sorting
 
-    The expectation depends on each distinct size once: a few levels are summed directly,
-    many (a pair's joint levels) are grouped by size, small sizes (nearly all of them) by a
-    histogram, the rest by sorting a copy, so no call sorts the whole array."""
-    k = totals.size
-    if k <= 16:
-        emi = 0.0
-        for i in range(k):
-            emi += _label_cells(totals[i], n, n_pos, lt, lf)
-        return emi
-    cap = 256
-    hist = np.zeros(cap, np.int64)
-    n_big = 0
-    for i in range(k):
-        if totals[i] < cap:
-            hist[totals[i]] += 1
-        else:
-            n_big += 1
+
+@njit(cache=True, error_model="numpy")
+def _emi_of_sizes(hist, big, n, n_pos, lt, lf):  # pragma: no cover - compiled
+    """E[I(X; Y)] under label permutation from X's level sizes: ``hist[t]`` levels of size
+    t < _HIST, and the larger sizes in ``big`` (any order; sorted in place). The expectation
+    depends on each distinct size once."""
     emi = 0.0
-    for t in range(1, cap):
+    for t in range(1, hist.size):
         if hist[t] > 0:
             emi += hist[t] * _label_cells(t, n, n_pos, lt, lf)
-    if n_big:
-        big = np.empty(n_big, np.int64)
-        j = 0
-        for i in range(k):
-            if totals[i] >= cap:
-                big[j] = totals[i]
-                j += 1
-        big.sort()
-        i = 0
-        while i < n_big:
-            j = i
-            while j < n_big and big[j] == big[i]:
-                j += 1
-            emi += (j - i) * _label_cells(big[i], n, n_pos, lt, lf)
-            i = j
+    big.sort()
+    i = 0
+    while i < big.size:
+        j = i
+        while j < big.size and big[j] == big[i]:
+            j += 1
+        emi += (j - i) * _label_cells(big[i], n, n_pos, lt, lf)
+        i = j
     return emi
 
 
-@njit(cache=True)
-def conditional_emi(table, strata, n_strata, n, lt, lf):  # pragma: no cover - compiled
-    """E[I(X; Y | S)] when labels are permuted within each stratum of S.
-
-    ``table`` is the (k, 2) count table of the joint levels of (S, X), ``strata[r]`` in
-    ``[0, n_strata)`` the S value of row r. I(X; Y | S) = sum_s P(s) I(X; Y | S = s), and the
-    permutation keeps each stratum's label counts, so the expectation is the size-weighted sum
-    of per-stratum EMIs. Rows are grouped by a counting sort: O(k + n_strata).
-    """
-    k = strata.size
-    start = np.zeros(n_strata + 1, np.int64)
-    for r in range(k):
-        start[strata[r] + 1] += 1
-    for s in range(n_strata):
-        start[s + 1] += start[s]
-    fill = start[:-1].copy()
-    totals = np.empty(k, np.int64)
-    size = np.zeros(n_strata, np.int64)
-    pos = np.zeros(n_strata, np.int64)
-    for r in range(k):
-        s = strata[r]
-        totals[fill[s]] = table[r, 0] + table[r, 1]
-        fill[s] += 1
-        size[s] += table[r, 0] + table[r, 1]
-        pos[s] += table[r, 1]
-    total = 0.0
-    for s in range(n_strata):
-        if start[s + 1] - start[s] > 1 and 0 < pos[s] < size[s]:
-            cells = totals[start[s]: start[s + 1]]
-            total += size[s] / n * _emi_from_totals(cells, size[s], pos[s], lt, lf)
-    return total
+@njit(cache=True, error_model="numpy")
+def _emi_from_totals(totals, n, n_pos, lt, lf):  # pragma: no cover - compiled
+    """E[I(X; Y)] under label permutation from X's level sizes ``totals`` (any order): a few
+    levels summed directly, many grouped by size (no call sorts the whole array)."""
+    k = totals.size
+    if k <= 16:
+        emi = 0.0
+        ones = 0  # single-row levels (most of a sparse stratum) all add the same
+        for i in range(k):
+            if totals[i] == 1:
+                ones += 1
+            else:
+                emi += _label_cells(totals[i], n, n_pos, lt, lf)
+        return emi + ones * _label_cells(1, n, n_pos, lt, lf) if ones else emi
+    hist = np.zeros(_HIST, np.int64)
+    n_big = 0
+    for i in range(k):
+        if totals[i] < _HIST:
+            hist[totals[i]] += 1
+        else:
+            n_big += 1
+    big = np.empty(n_big, np.int64)
+    j = 0
+    for i in range(k):
+        if totals[i] >= _HIST:
+            big[j] = totals[i]
+            j += 1
+    return _emi_of_sizes(hist, big, n, n_pos, lt, lf)
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
+def strata_orders(codes, cards, feats):  # pragma: no cover - compiled
+    """The rows of each feature in ``feats`` grouped by code (a counting sort): feature
+    ``feats[k]``'s level u holds rows ``order[k, start[offsets[k] + u]: start[offsets[k] + u + 1]]``."""
+    n = codes.shape[1]
+    n_feat = feats.size
+    order = np.empty((n_feat, n), np.int32)
+    offsets = np.zeros(n_feat + 1, np.int64)
+    for k in range(n_feat):
+        offsets[k + 1] = offsets[k] + cards[feats[k]] + 1
+    start = np.zeros(offsets[n_feat], np.int64)
+    for k in prange(n_feat):
+        c = codes[feats[k]]
+        card = cards[feats[k]]
+        base = offsets[k]
+        for r in range(n):
+            start[base + c[r] + 1] += 1
+        for u in range(card):
+            start[base + u + 1] += start[base + u]
+        fill = start[base: base + card].copy()
+        for r in range(n):
+            order[k, fill[c[r]]] = r
+            fill[c[r]] += 1
+    return order, start, offsets
+
+
+@njit(cache=True, error_model="numpy")
+def _stratified(order, start, card_s, x, card_x, y, n_pos, lt, lf, full):  # pragma: no cover
+    """One pass over the joint levels of (S, X), stratum by stratum of S (``order``/``start``
+    from :func:`strata_orders`), counting X's codes in a table of X's size that each stratum
+    clears after itself: no hash table, and each stratum's cells are at hand for its
+    expected MI. Returns E[I(X; Y | S)] under permutation of the labels within each stratum
+    of S (the size-weighted sum of the strata's expected MIs) and, when ``full``, the joint's
+    plug-in I((S, X); Y), its expected value under a full permutation, H(S, X) and the number
+    of joint levels (else zeros)."""
+    n = x.size
+    n_neg = n - n_pos
+    cnt0 = np.zeros(card_x, np.int64)
+    cnt1 = np.zeros(card_x, np.int64)
+    touched = np.empty(card_x, np.int64)
+    cells = np.empty(card_x, np.int64)
+    hist = np.zeros(_HIST, np.int64)
+    big = np.empty(n // _HIST + 1, np.int64)
+    n_big = 0
+    cond = 0.0
+    mi = 0.0
+    h = 0.0
+    levels = 0
+    for u in range(card_s):
+        a = start[u]
+        b = start[u + 1]
+        if b - a == 1:  # a one-row stratum: one cell, nothing to permute within it
+            if full:
+                levels += 1
+                hist[1] += 1
+                mi += lt[n] - (lt[n_pos] if y[order[a]] == 1 else lt[n_neg])
+                h += lt[n]
+            continue
+        m = 0
+        pos = 0
+        for q in range(a, b):
+            r = order[q]
+            v = x[r]
+            if cnt0[v] + cnt1[v] == 0:
+                touched[m] = v
+                m += 1
+            if y[r] == 1:
+                cnt1[v] += 1
+                pos += 1
+            else:
+                cnt0[v] += 1
+        for t in range(m):
+            v = touched[t]
+            c0 = cnt0[v]
+            c1 = cnt1[v]
+            tot = c0 + c1
+            cells[t] = tot
+            cnt0[v] = 0
+            cnt1[v] = 0
+            if full:
+                levels += 1
+                if tot < _HIST:
+                    hist[tot] += 1
+                else:
+                    big[n_big] = tot
+                    n_big += 1
+                if c0 > 0:
+                    mi += c0 * (lt[n] + lt[c0] - lt[tot] - lt[n_neg])
+                if c1 > 0:
+                    mi += c1 * (lt[n] + lt[c1] - lt[tot] - lt[n_pos])
+                h -= tot * (lt[tot] - lt[n])
+        size = b - a
+        if m > 1 and 0 < pos < size:
+            cond += size / n * _emi_from_totals(cells[:m], size, pos, lt, lf)
+    if not full:
+        return cond, 0.0, 0.0, 0.0, 0
+    emi = _emi_of_sizes(hist, big[:n_big], n, n_pos, lt, lf)
+    return cond, max(mi / n, 0.0), max(emi, 0.0), h / n, levels
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
 def pair_label_stats(codes, cards, y, pairs, n_pos, lt, lf):  # pragma: no cover - compiled
     """For each pair (i, j) of features:
 
@@ -346,10 +423,23 @@ def pair_label_stats(codes, cards, y, pairs, n_pos, lt, lf):  # pragma: no cover
     the strata of X_i / X_j (the null "the other feature adds nothing"); levels: distinct
     (x_i, x_j) pairs; h: the joint entropy H(X_i, X_j) (the redundancy step reuses it).
     codes: int32 (F, n); cards: int64 (F,) code space sizes; pairs: (P, 2); lt, lf:
-    :func:`log_tables` covering n.
+    :func:`log_tables` covering n. Each pair is two passes of :func:`_stratified`, one per
+    side, over rows grouped by code once per feature.
     """
-    n = codes.shape[1]
     n_pairs = pairs.shape[0]
+    slot = np.full(codes.shape[0], -1, np.int64)
+    n_feat = 0
+    for p in range(n_pairs):
+        for side in range(2):
+            f = pairs[p, side]
+            if slot[f] < 0:
+                slot[f] = n_feat
+                n_feat += 1
+    feats = np.empty(n_feat, np.int64)
+    for f in range(codes.shape[0]):
+        if slot[f] >= 0:
+            feats[slot[f]] = f
+    order, start, offsets = strata_orders(codes, cards, feats)
     mi = np.empty(n_pairs)
     emi = np.empty(n_pairs)
     e_i = np.empty(n_pairs)
@@ -359,18 +449,18 @@ def pair_label_stats(codes, cards, y, pairs, n_pos, lt, lf):  # pragma: no cover
     for p in prange(n_pairs):
         i = pairs[p, 0]
         j = pairs[p, 1]
-        t, keys = joint_table(codes[i], codes[j], cards[i], cards[j], y)
-        mi[p] = mi_binary(t, n, n_pos)
-        totals = t[:, 0] + t[:, 1]
-        h[p] = entropy_1d(totals, n)
-        emi[p] = _emi_from_totals(totals, n, n_pos, lt, lf)
-        e_i[p] = conditional_emi(t, keys // cards[j], cards[i], n, lt, lf)
-        e_j[p] = conditional_emi(t, keys % cards[j], cards[j], n, lt, lf)
-        levels[p] = t.shape[0]
+        si = slot[i]
+        sj = slot[j]
+        e_i[p], mi[p], emi[p], h[p], levels[p] = _stratified(
+            order[si], start[offsets[si]: offsets[si + 1]], cards[i], codes[j], cards[j], y,
+            n_pos, lt, lf, True)
+        e_j[p] = _stratified(
+            order[sj], start[offsets[sj]: offsets[sj + 1]], cards[j], codes[i], cards[i], y,
+            n_pos, lt, lf, False)[0]
     return mi, emi, e_i, e_j, levels, h
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def pair_feature_stats(codes, cards, pairs):  # pragma: no cover - compiled
     """For each pair (i, j): the joint entropy H(X_i, X_j) and its number of distinct pairs."""
     n = codes.shape[1]

@@ -88,6 +88,36 @@ def test_pair_stats_match_reference(rng):
     # E[I(b;Y|a)] under within-a permutation: size-weighted per-stratum expectations.
     ref = sum((a == s).mean() * naive.expected_mi(b[a == s], y[a == s]) for s in range(4))
     assert e_a[0] == pytest.approx(ref, rel=1e-8)
+    ref = sum((b == s).mean() * naive.expected_mi(a[b == s], y[b == s]) for s in range(6))
+    assert e_b[0] == pytest.approx(ref, rel=1e-8)
+
+
+@pytest.mark.parametrize("card_a,card_b", [(3, 400), (900, 700), (1, 50)])
+def test_pair_stats_of_sparse_pairs_match_reference(card_a, card_b, rng):
+    """Many one-row strata and cells (the high-cardinality case the strata passes are for),
+    several pairs sharing features, pairs listed in both orders."""
+    n = 2000
+    a = rng.integers(0, card_a, n).astype(np.int32)
+    b = rng.integers(0, card_b, n).astype(np.int32)
+    c = rng.integers(0, 5, n).astype(np.int32)
+    y = (rng.random(n) < 0.2).astype(np.int8)
+    codes = np.stack([a, b, c])
+    cards = np.array([card_a, card_b, 5], np.int64)
+    pairs = np.array([[0, 1], [1, 0], [0, 2], [2, 1]], np.int64)
+    mi, emi, e_i, e_j, levels, h = kernels.pair_label_stats(
+        codes, cards, y, pairs, int(y.sum()), *kernels.log_tables(n))
+    for p, (i, j) in enumerate(pairs):
+        xi, xj = codes[i], codes[j]
+        joint = xi.astype(np.int64) * cards[j] + xj
+        assert mi[p] == pytest.approx(naive.mutual_info(joint, y), abs=1e-10)
+        assert emi[p] == pytest.approx(naive.expected_mi(joint, y), rel=1e-8)
+        _, sizes = np.unique(joint, return_counts=True)
+        assert levels[p] == sizes.size
+        assert h[p] == pytest.approx(-(sizes / n * np.log(sizes / n)).sum(), rel=1e-12)
+        for e, s, x in ((e_i[p], xi, xj), (e_j[p], xj, xi)):
+            ref = sum((s == v).mean() * naive.expected_mi(x[s == v], y[s == v]) for v in np.unique(s)
+                      if 0 < y[s == v].sum() < (s == v).sum())  # one class: nothing to permute
+            assert e == pytest.approx(ref, rel=1e-8, abs=1e-14)
 
 
 def test_emi_cell_from_log_tables_matches_direct_sum():
