@@ -51,3 +51,58 @@ def expected_mi_tables(x: np.ndarray, z: np.ndarray) -> float:
             p = hypergeom(n, b, a).pmf(ks)
             e += float((p * ks / n * np.log(n * ks / (a * b))).sum())
     return e
+
+
+PRIOR_ROWS = (1.0, 4.0, 16.0, 64.0, 256.0)
+
+
+def auc_grouped(score: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> float:
+    from autofeat.ranking.crossfit import auc_grouped as fast
+
+    return fast(score, pos, neg)
+
+
+def heldout_scores(
+    codes: np.ndarray, cards: np.ndarray, y: np.ndarray, fold: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """NumPy reference of :func:`autofeat.ranking.crossfit.heldout_scores` (its first form)."""
+    m = y.size
+    auc = np.full(codes.shape[0], 0.5)
+    skill = np.zeros(codes.shape[0])
+    gain = np.zeros(codes.shape[0])
+    if m == 0:
+        return auc, skill, gain
+    yi = y.astype(np.int64)
+    fi = fold.astype(np.int64)
+    rows = np.bincount(fi, minlength=2)
+    pos_rows = np.bincount(fi, weights=yi, minlength=2)
+    rate = pos_rows / np.maximum(rows, 1)
+    # Brier score of predicting every row of fold d by fold 1-d's overall rate.
+    base = sum(pos_rows[d] * (1 - rate[1 - d]) ** 2 + (rows[d] - pos_rows[d]) * rate[1 - d] ** 2
+               for d in (0, 1))
+    with np.errstate(divide="ignore"):
+        base_ll = -sum(pos_rows[d] * np.log(rate[1 - d]) + (rows[d] - pos_rows[d]) * np.log1p(-rate[1 - d])
+                       for d in (0, 1))
+    for f in range(codes.shape[0]):
+        k = int(cards[f])
+        cell = (fi * k + codes[f]) * 2 + yi
+        cnt = np.bincount(cell, minlength=4 * k).reshape(2, k, 2)
+        tot = cnt.sum(axis=2)
+        keep = tot > 0
+        pos, neg = cnt[:, :, 1][keep], cnt[:, :, 0][keep]
+        best = None
+        for alpha in PRIOR_ROWS:
+            # Fold d's rows are scored by fold 1-d's rates.
+            s = ((cnt[::-1, :, 1] + alpha * rate[::-1, None]) / (tot[::-1] + alpha))[keep]
+            s = np.clip(s, 1e-9, 1 - 1e-9)  # a fold of one class gives rates of exactly 0 or 1
+            ll = float((pos * np.log(s) + neg * np.log1p(-s)).sum())
+            if best is None or ll > best[0]:
+                best = (ll, s)
+        assert best is not None
+        ll, s = best
+        auc[f] = auc_grouped(s, pos, neg)
+        if base > 0:
+            skill[f] = 1.0 - float((pos * (1 - s) ** 2 + neg * s ** 2).sum()) / base
+        if np.isfinite(base_ll):
+            gain[f] = (base_ll + ll) / m
+    return auc, skill, gain

@@ -19,11 +19,12 @@ __all__ = [
     "NO_TABLES",
     "emi_cell",
     "emi_tables",
-    "emi_grouped",
+    "emi_from_totals",
     "pair_emi",
     "joint_table",
     "pair_label_stats",
     "pair_feature_stats",
+    "relevance_stats",
     "strata_orders",
     "entropy_1d",
 ]
@@ -169,18 +170,6 @@ def emi_tables(va, ma, vb, mb, n, lt, lf):  # pragma: no cover - compiled
     return max(emi, 0.0)
 
 
-@njit(cache=True, error_model="numpy")
-def emi_grouped(totals, mult, n, n_pos, lt, lf):  # pragma: no cover - compiled
-    """Expected I(X; Y) of a binary label Y under permutation (hypergeometric model);
-    ``totals[g]`` is a level size of X shared by ``mult[g]`` levels."""
-    if n_pos <= 0 or n_pos >= n:
-        return 0.0
-    emi = 0.0
-    for g in range(totals.shape[0]):
-        emi += mult[g] * (emi_cell(totals[g], n_pos, n, lt, lf) + emi_cell(totals[g], n - n_pos, n, lt, lf))
-    return emi
-
-
 @njit(parallel=True, cache=True, error_model="numpy")
 def pair_emi(vals, mults, offsets, pairs, n, lt, lf):  # pragma: no cover - compiled
     """``emi_tables`` for each pair (i, j) of features; feature f's grouped level sizes are
@@ -285,7 +274,7 @@ def _emi_of_sizes(hist, big, n, n_pos, lt, lf):  # pragma: no cover - compiled
 
 
 @njit(cache=True, error_model="numpy")
-def _emi_from_totals(totals, n, n_pos, lt, lf):  # pragma: no cover - compiled
+def emi_from_totals(totals, n, n_pos, lt, lf):  # pragma: no cover - compiled
     """E[I(X; Y)] under label permutation from X's level sizes ``totals`` (any order): a few
     levels summed directly, many grouped by size (no call sorts the whole array)."""
     k = totals.size
@@ -312,6 +301,25 @@ def _emi_from_totals(totals, n, n_pos, lt, lf):  # pragma: no cover - compiled
             big[j] = totals[i]
             j += 1
     return _emi_of_sizes(hist, big, n, n_pos, lt, lf)
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def relevance_stats(tables, offsets, n, n_pos):  # pragma: no cover - compiled
+    """Plug-in I(X; Y), its expectation under label permutation and H(X) of every feature,
+    in parallel; feature f's (levels, 2) count table is ``tables[offsets[f]:offsets[f+1]]``.
+    Logs are computed, not tabled: n is every row of the data."""
+    n_feat = offsets.size - 1
+    mi = np.zeros(n_feat)
+    emi = np.zeros(n_feat)
+    ent = np.zeros(n_feat)
+    none = np.zeros(0)
+    for f in prange(n_feat):
+        t = tables[offsets[f]: offsets[f + 1]]
+        totals = t[:, 0] + t[:, 1]
+        mi[f] = mi_binary(t, n, n_pos)
+        emi[f] = emi_from_totals(totals, n, n_pos, none, none)
+        ent[f] = entropy_1d(totals, n)
+    return mi, emi, ent
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -407,7 +415,7 @@ def _stratified(order, start, card_s, x, card_x, y, n_pos, lt, lf, full):  # pra
                 h -= tot * (lt[tot] - lt[n])
         size = b - a
         if m > 1 and 0 < pos < size:
-            cond += size / n * _emi_from_totals(cells[:m], size, pos, lt, lf)
+            cond += size / n * emi_from_totals(cells[:m], size, pos, lt, lf)
     if not full:
         return cond, 0.0, 0.0, 0.0, 0
     emi = _emi_of_sizes(hist, big[:n_big], n, n_pos, lt, lf)

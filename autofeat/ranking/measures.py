@@ -58,28 +58,14 @@ def mutual_info(counts: np.ndarray) -> float:
     return 0.0 if checked is None else float(kernels.mi_binary(*checked))
 
 
-def _grouped_totals(totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    totals = totals[totals > 0]
-    small = totals[totals < 65536]
-    big = totals[totals >= 65536]
-    mult = np.bincount(small)
-    vals = np.flatnonzero(mult)
-    mult = mult[vals]
-    if big.size:
-        bv, bm = np.unique(big, return_counts=True)
-        vals = np.concatenate([vals, bv])
-        mult = np.concatenate([mult, bm])
-    return vals.astype(np.int64), mult.astype(np.int64)
-
-
 def expected_mutual_info(counts: np.ndarray) -> float:
     """E[I(X; Y)] in nats when the labels of the table's rows are randomly permuted."""
     checked = _table(counts)
     if checked is None:
         return 0.0
     t, n, n_pos = checked
-    vals, mult = _grouped_totals(t.sum(axis=1))
-    return float(kernels.emi_grouped(vals, mult, n, n_pos, kernels.NO_TABLES, kernels.NO_TABLES))
+    totals = np.ascontiguousarray(t.sum(axis=1), dtype=np.int64)
+    return float(kernels.emi_from_totals(totals, n, n_pos, kernels.NO_TABLES, kernels.NO_TABLES))
 
 
 def chi2_pvalue(g: np.ndarray, df: np.ndarray) -> np.ndarray:
@@ -112,13 +98,11 @@ def relevance(counts: list[np.ndarray], n: int, n_pos: int) -> Relevance:
     mi = np.zeros(k)
     emi = np.zeros(k)
     ent = np.zeros(k)
-    if 0 < n_pos < n:
-        for f, c in enumerate(counts):
-            t = np.ascontiguousarray(c, dtype=np.int64)
-            mi[f] = kernels.mi_binary(t, n, n_pos)
-            vals, mult = _grouped_totals(t[:, 0] + t[:, 1])
-            emi[f] = kernels.emi_grouped(vals, mult, n, n_pos, kernels.NO_TABLES, kernels.NO_TABLES)
-            ent[f] = kernels.entropy_1d(t[:, 0] + t[:, 1], n)
+    if 0 < n_pos < n and k:
+        offsets = np.zeros(k + 1, np.int64)
+        np.cumsum([len(c) for c in counts], out=offsets[1:])
+        tables = np.concatenate([np.asarray(c, dtype=np.int64).reshape(-1, 2) for c in counts])
+        mi, emi, ent = kernels.relevance_stats(tables, offsets, n, n_pos)
     p = chi2_pvalue(2.0 * n * mi, 2.0 * n * emi)
     hy = entropy(np.array([n - n_pos, n_pos]))
     return Relevance(mi=mi, expected_mi=emi, score=mi - emi, p_value=p, entropy=ent, label_entropy=hy)

@@ -61,6 +61,22 @@ def test_heldout_scores_of_ids_noise_and_copies():
     assert auc[2] == pytest.approx(1.0) and skill[2] > 0.99
 
 
+def test_heldout_scores_match_numpy_reference(rng):
+    from tests import naive
+
+    m = 3000
+    y = (rng.random(m) < 0.2).astype(np.int8)
+    cols = np.stack([rng.integers(0, 2, m), rng.integers(0, 40, m), rng.integers(0, 2500, m),
+                     np.where(rng.random(m) < 0.9, y, 1 - y), np.zeros(m, np.int64)]).astype(np.int32)
+    cols[1][y == 1] %= 7  # some signal in column 1
+    cards = np.array([2, 40, 2500, 2, 1])
+    fold = folds(m, 3)
+    fast = heldout_scores(cols, cards, y, fold)
+    ref = naive.heldout_scores(cols, cards, y, fold)
+    for got, want in zip(fast, ref):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
 def test_auc_grouped_matches_pairwise_count():
     rng = np.random.default_rng(5)
     score = rng.integers(0, 6, 40).astype(float)
