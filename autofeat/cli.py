@@ -67,7 +67,7 @@ def _add_rank_args(p: argparse.ArgumentParser) -> None:
     # All-missing columns are always findings now; the flag is kept so old command lines run.
     p.add_argument("--allow-empty-columns", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=0, help="seed for row samples (default 0)")
-    p.add_argument("--n-jobs", type=_positive_int, help="threads (default: all cores)")
+    p.add_argument("--n-jobs", type=_positive_int, help="threads (default: all usable cores; at most that many)")
 
 
 _OPTUNA_FLAGS: dict[str, dict[str, Any]] = {
@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-baseline", action="store_true",
                    help="skip the model on every candidate feature (reported as all_features_* in result.json)")
     s.add_argument("--seed", type=int, help="seed (default 0)")
-    s.add_argument("--n-jobs", type=_positive_int, help="threads (default: all cores)")
+    s.add_argument("--n-jobs", type=_positive_int, help="threads (default: all usable cores; at most that many)")
     s.add_argument("--out", required=True, help="output folder (result.json, report.html; optuna: study journal; gates: model.pt)")
     s.add_argument("--quiet", action="store_true")
     o = s.add_argument_group("optuna")
@@ -349,6 +349,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _note_capped_jobs(args: argparse.Namespace) -> None:
+    """One line when --n-jobs asks for more threads than there are usable cores (the library
+    caps it: see autofeat._threads)."""
+    n_jobs = getattr(args, "n_jobs", None)
+    if n_jobs is None or getattr(args, "quiet", False):
+        return
+    from autofeat._threads import usable_cores
+
+    cores = usable_cores()
+    if n_jobs > cores:
+        print(f"autofeat: --n-jobs {n_jobs}: this process can use {cores} cores; using {cores} threads",
+              file=sys.stderr)
+
+
 def cli_reference() -> str:
     """docs/cli.md, generated from the parser (a test keeps the file in step)."""
     import os
@@ -382,6 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 2 user error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _note_capped_jobs(args)
     if args.command == "search" and args.storage and not args.n_jobs:
         # Several workers sharing a study usually share a machine too; with OpenMP's default
         # spinning, two LightGBM processes on 2 cores ran 20x slower (99 s vs 5 s). Passive

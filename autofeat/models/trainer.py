@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from autofeat._progress import Progress
+from autofeat._threads import cap_jobs
 from autofeat.errors import OptionError
 from autofeat.searching.metrics import log_loss, roc_auc
 
@@ -218,7 +219,7 @@ def fit(
             can already be past its best, as CTR models often are after one pass.
     """
     if opts.n_jobs:
-        torch.set_num_threads(opts.n_jobs)
+        torch.set_num_threads(cap_jobs(opts.n_jobs))
     n_epochs = epochs or opts.epochs
     batch = opts.batch_size or auto_batch_size(train.size)
     optims = _optimizers(model, opts, arch)

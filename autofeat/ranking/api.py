@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from autofeat._threads import cap_jobs
 from autofeat.encode.scan import Scan, count_codes, scan
 from autofeat.errors import DataError, OptionError
 from autofeat.io.sources import open_source
@@ -72,7 +73,7 @@ def _set_threads(n_jobs: int | None) -> None:
     import numba
     import pyarrow as pa
 
-    n = n_jobs or numba.config.NUMBA_NUM_THREADS
+    n = cap_jobs(n_jobs)
     numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     pa.set_cpu_count(n)
 

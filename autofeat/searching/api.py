@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from autofeat._threads import cap_jobs
 from autofeat.errors import DataError, OptionError
 from autofeat.io.sources import Source, open_source
 from autofeat.ranking.result import Ranking
@@ -84,6 +86,8 @@ def search(
         options["hidden"] = tuple(int(x) for x in (h.split(",") if isinstance(h, str) else h))
     opts = Options(**options)
     opts.check()  # a bad option fails before any data is read
+    if opts.n_jobs is not None:  # more threads than cores crashed LightGBM's OpenMP and torch
+        opts = replace(opts, n_jobs=cap_jobs(opts.n_jobs))
     if ranking is None and method != "optuna":
         # The gates hold every row in memory anyway; optuna's loader streams (bounded by
         # --sample-rows), so its ranking reads the file as it is.

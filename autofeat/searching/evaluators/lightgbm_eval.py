@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from autofeat._threads import cap_jobs
 from autofeat.searching.data import SplitData
 from autofeat.searching.metrics import log_loss, roc_auc
 
@@ -59,7 +60,7 @@ def fit_lightgbm(
     cat = [i for i, c in enumerate(cols) if split.kinds[c] == "categorical"]
     base = {
         "objective": "binary", "metric": "auc", "verbosity": -1, "seed": seed,
-        "deterministic": True, "force_col_wise": True, "num_threads": n_jobs or 0,
+        "deterministic": True, "force_col_wise": True, "num_threads": cap_jobs(n_jobs) if n_jobs else 0,
         "max_cat_to_onehot": 8,
     }
     base.update(params)
