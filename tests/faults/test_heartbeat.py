@@ -11,10 +11,10 @@ from pathlib import Path
 import optuna
 import pytest
 
-from autofeat.cli import main
 from autofeat.datasets import write_ctr_csv
 from autofeat.searching.optuna_search import run_worker
 from autofeat.searching.storage import WORKER_ATTR, heartbeat, open_storage
+from tests.faults.helpers import autofeat
 
 # The tests ask trials themselves, as another host's worker would.
 pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")
@@ -31,11 +31,12 @@ def _trial_ids(db: Path) -> dict[int, int]:
         return dict(con.execute("SELECT number, trial_id FROM trials").fetchall())
 
 
-def _stale_trial_of_another_host(study: optuna.Study, db: Path) -> int:
-    """A RUNNING trial whose worker (on another host: local recovery cannot see it) beat once
-    and then died; returns its number."""
+def _stale_trial_of_another_host(study: optuna.Study, db: Path, x: bool = False) -> int:
+    """A RUNNING trial (with a parameter ``x`` if asked) whose worker, on another host where
+    local recovery cannot see it, beat once and then died; returns its number."""
     dead = study.ask()
-    dead.suggest_float("x", 0, 1)
+    if x:
+        dead.suggest_float("x", 0, 1)
     dead.set_user_attr(WORKER_ATTR, "another-host:4242")
     study._storage.record_heartbeat(dead._trial_id)
     with sqlite3.connect(db) as con:
@@ -77,7 +78,7 @@ def test_stale_trial_of_another_host_is_failed_and_retried(tmp_path):
     db = tmp_path / "s.db"
     study = _study(db)
     run_worker(study, lambda t: t.suggest_float("x", 0, 1), 1, None)
-    number = _stale_trial_of_another_host(study, db)
+    number = _stale_trial_of_another_host(study, db, x=True)
     stale_x = study.trials[number].params["x"]
     # A worker that starts now (any host) fails it, queues it again and runs the retry.
     study = _study(db)
@@ -105,16 +106,14 @@ def data_csv(tmp_path_factory) -> Path:
     return p
 
 
-def test_search_on_sqlite_recovers_a_stale_trial_of_another_host(data_csv, tmp_path, capsys):
+def test_search_on_sqlite_recovers_a_stale_trial_of_another_host(data_csv, tmp_path):
     db = tmp_path / "s.db"
-    argv = ["search", str(data_csv), "--label", "click", "--storage", f"sqlite:///{db}", "--study", "s",
-            "--max-features", "6", "--no-baseline", "--out", str(tmp_path / "out"), "--quiet"]
-    assert main([*argv, "--trials", "1"]) == 0
-    study = optuna.load_study(study_name="s", storage=open_storage(f"sqlite:///{db}", tmp_path))
+    study = _study(db)
     number = _stale_trial_of_another_host(study, db)
-    assert main([*argv, "--trials", "3"]) == 0
-    assert "3 finished trials" in capsys.readouterr().out
-    trials = optuna.load_study(study_name="s", storage=open_storage(f"sqlite:///{db}", tmp_path)).trials
-    states = [t.state.name for t in trials]
-    assert states.count("COMPLETE") == 3 and states[number] == "FAIL" and "RUNNING" not in states
-    assert json.loads((tmp_path / "out" / "result.json").read_text())["n_trials"] == 3
+    proc = autofeat("search", str(data_csv), "--label", "click", "--storage", f"sqlite:///{db}", "--study", "s",
+                    "--trials", "2", "--max-features", "6", "--no-baseline", "--out", str(tmp_path / "out"), "--quiet")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "2 finished trials" in proc.stdout
+    states = [t.state.name for t in _study(db).trials]
+    assert states.count("COMPLETE") == 2 and states[number] == "FAIL" and "RUNNING" not in states
+    assert json.loads((tmp_path / "out" / "result.json").read_text())["n_trials"] == 2

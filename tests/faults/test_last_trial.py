@@ -17,12 +17,10 @@ from pathlib import Path
 import optuna
 import pytest
 
-from autofeat.cli import main
 from autofeat.datasets import write_ctr_csv
 from autofeat.searching.optuna_search import run_worker
 from autofeat.searching.storage import WORKER_ATTR, open_storage, recover_dead_local_trials
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.faults.helpers import autofeat
 # The CLI, except that the N-th LightGBM fit SIGKILLs the process (mid-trial: the trial stays
 # RUNNING under this process's host:pid, as when a machine dies).
 KILL_AT_FIT = """
@@ -49,9 +47,14 @@ def data_csv(tmp_path_factory) -> Path:
 
 
 def _killed_at_fit(n: int, *argv: str) -> None:
-    proc = subprocess.run([sys.executable, "-c", KILL_AT_FIT, str(n), *argv], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
+    proc = autofeat(str(n), *argv, code=KILL_AT_FIT)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+def _ok(*argv: str) -> str:
+    proc = autofeat(*argv)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
 
 
 def _states(trials) -> dict[str, int]:
@@ -81,15 +84,14 @@ def test_run_worker_runs_a_queued_retry_of_the_last_trial():
     assert study.trials[-1].params == study.trials[TRIALS - 1].params  # the retry ran the dead trial's parameters
 
 
-def test_search_killed_in_the_last_trial_resumes_to_the_budget(data_csv, tmp_path, capsys):
+def test_search_killed_in_the_last_trial_resumes_to_the_budget(data_csv, tmp_path):
     out = tmp_path / "out"
     argv = ["search", str(data_csv), "--label", "click", "--trials", str(TRIALS), "--max-features", "6",
             "--no-baseline", "--out", str(out), "--quiet"]
     _killed_at_fit(TRIALS, *argv)
     before = optuna.load_study(study_name="autofeat", storage=open_storage(None, out)).get_trials()
     assert _states(before) == {"COMPLETE": TRIALS - 1, "RUNNING": 1}
-    assert main(argv) == 0
-    assert f"{TRIALS} finished trials" in capsys.readouterr().out
+    assert f"{TRIALS} finished trials" in _ok(*argv)
     after = optuna.load_study(study_name="autofeat", storage=open_storage(None, out)).get_trials()
     assert _states(after) == {"COMPLETE": TRIALS, "FAIL": 1}
     assert json.loads((out / "result.json").read_text())["n_trials"] == TRIALS
@@ -115,15 +117,13 @@ dir = "out"
 """
 
 
-def test_run_killed_in_the_last_trial_resumes_to_the_budget(data_csv, tmp_path, capsys):
+def test_run_killed_in_the_last_trial_resumes_to_the_budget(data_csv, tmp_path):
     job = tmp_path / "job.toml"
     job.write_text(JOB.format(data=data_csv, trials=TRIALS))
     _killed_at_fit(TRIALS, "run", str(job), "--quiet")
-    assert main(["run", str(job), "--quiet"]) == 0
-    assert "ran: search:lgb, summary" in capsys.readouterr().out
+    assert "ran: search:lgb, summary" in _ok("run", str(job), "--quiet")
     sdir = tmp_path / "out" / "search-lgb"
     study = optuna.load_study(study_name=None, storage=open_storage(None, sdir))
     assert _states(study.get_trials()) == {"COMPLETE": TRIALS, "FAIL": 1}
     assert json.loads((sdir / "result.json").read_text())["n_trials"] == TRIALS
-    assert main(["run", str(job), "--quiet"]) == 0
-    assert "nothing to do" in capsys.readouterr().out
+    assert "nothing to do" in _ok("run", str(job), "--quiet")

@@ -3,8 +3,8 @@ error), and the delimiter of a compressed file is sniffed from its decompressed 
 
 from __future__ import annotations
 
+import json
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,8 +13,7 @@ import pytest
 
 from autofeat.cli import main
 from autofeat.datasets import write_ctr_csv
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.faults.helpers import autofeat
 
 
 def _compress(src: Path, dst: Path, codec: str) -> Path:
@@ -39,8 +38,7 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
 
 
 def _rank(path: Path, out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "autofeat.cli", "rank", str(path), "--label", "nope",
-                           "--out", str(out), "--quiet"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return autofeat("rank", str(path), "--label", "nope", "--out", str(out), "--quiet")
 
 
 def test_bad_label_or_empty_compressed_file_never_aborts(inputs, tmp_path):
@@ -63,8 +61,6 @@ def test_delimiter_of_a_compressed_file_is_sniffed_from_its_text(tmp_path, capsy
     write_ctr_csv(plain, 2000, seed=2, delimiter=delimiter)
     path = _compress(plain, tmp_path / f"d.csv.{suffix}", codec)  # .csv: the suffix says nothing
     assert main(["rank", str(path), "--label", "click", "--format", "json", "--quiet"]) == 0
-    import json
-
     doc = json.loads(capsys.readouterr().out)
     assert doc["rows"] == 2000 and "inf_0" in {f["name"] for f in doc["features"]}
 

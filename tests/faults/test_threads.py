@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from autofeat._threads import cap_jobs, usable_cores
 from autofeat.datasets import write_ctr_csv
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.faults.helpers import autofeat
 
 
 def test_cap_jobs_follows_the_affinity_mask(monkeypatch):
@@ -39,10 +36,8 @@ def data_csv(tmp_path_factory) -> Path:
 def test_search_with_huge_n_jobs_runs(data_csv, tmp_path, method, extra):
     # A subprocess: before the fix this crashed the interpreter (exit 139).
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "autofeat.cli", "search", str(data_csv), "--label", "click",
-                           "--method", method, "--n-jobs", "100000", "--max-features", "5", "--no-baseline",
-                           "--out", str(out), *extra], capture_output=True, text=True, cwd=ROOT, timeout=300,
-                          env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})  # spinning: 10x slower when busy
+    proc = autofeat("search", str(data_csv), "--label", "click", "--method", method, "--n-jobs", "100000",
+                    "--max-features", "5", "--no-baseline", "--out", str(out), *extra)
     assert proc.returncode == 0, proc.stderr[-2000:]
     notes = [ln for ln in proc.stderr.splitlines() if "--n-jobs" in ln]
     assert notes == [f"autofeat: --n-jobs 100000: this process can use {usable_cores()} cores; "
