@@ -12,6 +12,12 @@ ask and tell, so :func:`heartbeat` beats for the trial under way on a thread of 
 Journal files have no heartbeat, so each trial records ``host:pid`` of its worker; on start,
 a RUNNING trial of a process that no longer exists on this host is failed and its parameters
 are queued again (what Optuna's ``RetryHeartbeatStaleTrialCallback`` does for RDB storages).
+
+A journal and its lock are opened by absolute path: Optuna's lock is a symlink ``PATH.lock``
+-> ``PATH``, and with a relative PATH (``--out search/``) the link resolved inside ``search/``
+to a file that does not exist; a lock left by a kill was then never seen as stale and the
+next run waited at 100% CPU forever. The lock (:func:`_symlink_lock`) also judges staleness
+by the link itself, so such a link left by an older version is broken too.
 """
 
 from __future__ import annotations
@@ -19,9 +25,12 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
+import uuid
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +44,8 @@ RETRY_ATTR = "autofeat:retry_of"
 # RDB storages: a trial whose worker has not beaten for GRACE_SECONDS is failed and retried.
 HEARTBEAT_SECONDS = 10
 GRACE_SECONDS = 30
+# Journal files: a lock held this long is stale (a writer holds it for one append).
+LOCK_GRACE_SECONDS = 30
 
 
 def worker_id() -> str:
@@ -49,8 +60,10 @@ def open_storage(url: str | None, out_dir: Path) -> Any:
 
     if url is None or url.startswith("journal:"):
         path = out_dir / "study.journal" if url is None else Path(url[len("journal:"):])
+        path = Path(os.path.abspath(path))  # see the module docstring
         path.parent.mkdir(parents=True, exist_ok=True)
-        return JournalStorage(JournalFileBackend(str(path)))
+        lock = _symlink_lock()(str(path), LOCK_GRACE_SECONDS)
+        return JournalStorage(JournalFileBackend(str(path), lock_obj=lock))
     if "://" not in url:
         raise OptionError(f"--storage {url!r}: expected journal:PATH, sqlite:///PATH or postgresql://...")
     try:
@@ -66,6 +79,70 @@ def open_storage(url: str | None, out_dir: Path) -> Any:
     except Exception as exc:  # SQLAlchemy's OperationalError and friends: unreachable, bad auth
         msg = " ".join(str(exc).split())[:160]
         raise OptionError(f"--storage {_safe(url)}: cannot connect ({type(exc).__name__}: {msg})") from None
+
+
+@cache
+def _symlink_lock() -> type:
+    """Optuna's JournalFileSymlinkLock (its default), judging a held lock by the link itself
+    (built on first use: importing this module does not import Optuna)."""
+    from optuna.storages.journal import JournalFileSymlinkLock
+
+    class SymlinkLock(JournalFileSymlinkLock):
+        """Two changes to the waiting loop of Optuna's lock:
+
+        - ``lstat``, not ``stat``: Optuna stats the link's target, and a link whose target does
+          not resolve made it retry at once, without end, at 100% CPU;
+        - a lock older than the grace period by the file system's clock is stale at once: the
+          grace period counted from when this process first saw it made every resume after a
+          kill wait it out.
+        """
+
+        def acquire(self) -> bool:
+            delay = 0.001
+            seen: tuple[int, int] | None = None
+            since = time.monotonic()
+            while True:
+                try:
+                    os.symlink(self._lock_target_file, self._lock_file)
+                    return True
+                except FileExistsError:
+                    pass
+                try:
+                    st = os.lstat(self._lock_file)
+                except FileNotFoundError:
+                    continue  # released meanwhile
+                if (st.st_ino, st.st_mtime_ns) != seen:  # another holder: its own grace period
+                    seen, since = (st.st_ino, st.st_mtime_ns), time.monotonic()
+                grace = self.grace_period
+                if grace is not None and (time.monotonic() - since > grace or _age(self._lock_file, st, grace) > grace):
+                    with suppress(RuntimeError):  # another waiter broke it first
+                        self.release()
+                    delay = 0.001
+                    continue
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    return SymlinkLock
+
+
+def _age(lock: str, st: os.stat_result, grace: float) -> float:
+    """Seconds since ``lock`` was made, by the clock of the file system that holds it (on a
+    shared file system the hosts' clocks may differ from the server's: a new probe file's
+    mtime says what "now" is there). Only looked up for a lock that our clock says is old."""
+    now = time.time()
+    if now - st.st_mtime <= grace:
+        return 0.0
+    probe = f"{lock}.{uuid.uuid4().hex}.probe"
+    try:
+        fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        try:
+            now = os.fstat(fd).st_mtime
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError:
+        pass  # no probe (read-only folder): this host's clock
+    return now - st.st_mtime
 
 
 def _safe(url: str) -> str:
