@@ -281,6 +281,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
         dropped = result.extra.get("dropped_fields") or {}
         if dropped:
             print("dropped: " + ", ".join(dropped))
+        check = result.extra.get("field_check")
+        if check:
+            from autofeat.searching.gates.base import describe_check
+
+            print(f"check against the baseline: {describe_check(check)}")
         if result.interactions:
             chosen = [f"{k}={v}" for k, v in result.interactions.items() if v != "naive"]
             print("pairs: " + (", ".join(chosen) if chosen else "all naive"))

@@ -31,12 +31,17 @@ def _baseline(m: dict[str, Any], chosen: str) -> str:
 
 def _dropped(result: dict[str, Any]) -> str:
     dropped = result.get("dropped_fields") or {}
-    if not dropped:
-        return ""
-    out = ["<h2>Dropped fields</h2><table><tr><th class='l'>field</th><th class='l'>why</th></tr>"]
-    for name, info in dropped.items():
-        out.append(f"<tr><td class='l'>{escape(name)}</td><td class='l'>{escape(str(info.get('reason', '')))}</td></tr>")
-    out.append("</table>")
+    check = result.get("field_check")
+    out = []
+    if dropped:
+        out.append("<h2>Dropped fields</h2><table><tr><th class='l'>field</th><th class='l'>why</th></tr>")
+        for name, info in dropped.items():
+            out.append(f"<tr><td class='l'>{escape(name)}</td><td class='l'>{escape(str(info.get('reason', '')))}</td></tr>")
+        out.append("</table>")
+    if check:
+        from autofeat.searching.gates.base import describe_check
+
+        out.append(f"<p>Check against the baseline: {escape(describe_check(check))}.</p>")
     return "\n".join(out)
 
 

@@ -44,7 +44,7 @@ def _search_keeping_informative_fields(method: str, unseen) -> tuple:
     """Search ``unseen`` with default options; assert that no informative candidate is lost
     and at least 80% of the noise candidates are dropped. Returns (result, truth, noise)."""
     table, truth, ranking = unseen
-    res = autofeat.search(table, "click", method=method, ranking=ranking, max_features=12, seed=0, baseline=False)
+    res = autofeat.search(table, "click", method=method, ranking=ranking, max_features=12, seed=0)
     cands = ranking.top(12)
     lost = [f for f in cands if f in truth["informative"] and f not in res.features]
     noise = [f for f in cands if f in _noise(truth)]
@@ -271,6 +271,50 @@ def test_a_warm_started_training_keeps_its_start_when_no_epoch_beats_it(planted)
     assert report.history[0]["epoch"] == -1 and report.history[0]["valid_auc"] == pytest.approx(start_auc)
     assert report.best_epoch == -1 and report.history[1]["valid_auc"] < start_auc
     assert evaluate(model, feed, td.valid)[0] == pytest.approx(start_auc)
+
+
+@pytest.mark.parametrize("method", ["optfs", "dnis"])
+def test_fields_dropped_by_a_test_come_back_when_the_search_validates_worse(unseen, method) -> None:
+    """A field test far too strict for the data (--field-z 50) fails every field but the
+    best: the retrained model then validates worse than the baseline on every field, and the
+    retrain with the test-dropped fields kept wins on valid, so they come back."""
+    table, truth, ranking = unseen
+    res = autofeat.search(table, "click", method=method, ranking=ranking, max_features=12, seed=0,
+                          field_z=50.0, search_epochs=2, epochs=3)
+    check = res.extra["field_check"]
+    assert check["search_valid_logloss"] > check["baseline_valid_logloss"]
+    assert check["restored_valid_logloss"] < check["search_valid_logloss"]
+    assert check["chosen"] in ("restored", "baseline")
+    chosen_ll = check[f"{check['chosen']}_valid_logloss"]
+    assert chosen_ll == min(v for k, v in check.items() if k.endswith("_valid_logloss"))
+    assert res.metrics["valid_logloss"] == pytest.approx(chosen_ll)
+    cands = ranking.top(12)
+    assert all(f in res.features for f in cands if f in truth["informative"])
+    assert not set(check["restored_fields"]) & set(res.extra["dropped_fields"])
+    if check["chosen"] == "baseline":
+        assert res.metrics["test_auc"] == pytest.approx(res.metrics["all_features_test_auc"])
+    from autofeat.report.search_html import search_html
+
+    assert "Check against the baseline" in search_html(res.to_dict())
+
+
+def test_the_plain_model_is_the_result_when_it_validates_best() -> None:
+    class _TD:
+        names = ["a", "b", "c"]
+        sizes = [3, 4, 5]
+
+    arch = base.Arch(fields=[0], extra={"dropped_fields": {"b": {"reason": "test"}}, "kept_ratio": {"a": 0.5},
+                                        "params_before": 10})
+    search_fit = ("search model", None, None, None, 0.70, 0.45)
+    base_fit = ("plain model", None, None, None, 0.72, 0.44)
+    chosen, fit = base._check_against_baseline(_TD(), arch, search_fit, base_fit, GateOptions(), True, "cpu")
+    assert fit is base_fit and chosen.fields == [0, 1, 2] and chosen.value_keep is None
+    assert chosen.extra["dropped_fields"] == {} and "kept_ratio" not in chosen.extra
+    assert chosen.extra["field_check"]["chosen"] == "baseline"
+    assert "plain model" in base.describe_check(chosen.extra["field_check"])
+    better = ("search model", None, None, None, 0.73, 0.43)
+    kept, fit = base._check_against_baseline(_TD(), arch, better, base_fit, GateOptions(), True, "cpu")
+    assert fit is better and kept.fields == [0] and kept.extra["field_check"]["chosen"] == "search"
 
 
 def test_weak_fields_that_matter_together_are_not_all_dropped() -> None:

@@ -46,7 +46,10 @@ class GateOptions:
             and report it as ``metrics.all_features_*`` (the figure the search must beat).
         field_z: OptFS/DNIS: a field stays only if shuffling its values across the validation
             rows raises the searched model's valid log loss by at least this many standard
-            errors (paired over rows); 0 keeps every field that has a kept value.
+            errors (paired over rows); 0 keeps every field that has a kept value. When the
+            retrained model then validates worse than the baseline, it is retrained with the
+            test-dropped fields kept, and the lowest valid log loss of the two and the
+            baseline itself is the result (``field_check``).
         path_tolerance: OptFS: the kept gate state is the sparsest along the search's path
             whose valid AUC is within this of the best state's (and log loss within twice it).
         max_features: clean features taken from the ranking, in order.
@@ -154,6 +157,10 @@ class Arch:
             their shape did not change.
         extra: method-specific facts for the result and report (histories, gate values);
             ``params_before`` is the supernet's parameter count.
+        restore: the same choice with the fields that failed the permutation test kept (their
+            gate decisions as the search made them), or None when no field was dropped by a
+            test. :func:`run` retrains it when the chosen architecture validates worse than
+            the baseline on every field (see :func:`_check_against_baseline`).
     """
 
     fields: list[int]
@@ -164,6 +171,7 @@ class Arch:
     pair_methods: list[str] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    restore: Arch | None = None
 
 
 def snapshot(model: Any) -> dict[str, Any]:
@@ -241,22 +249,25 @@ def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Pat
     device = resolve_device(options.device)
     if options.n_jobs:
         torch.set_num_threads(options.n_jobs)
-    baseline = plain_baseline(td, options, quiet) if options.baseline else {}
+    baseline, base_fit = plain_baseline(td, options, quiet) if options.baseline else ({}, None)
     t0 = time.perf_counter()
     arch = search(td, ranking, options, quiet)
     search_seconds = time.perf_counter() - t0
     if not arch.fields:
         raise OptionError(f"{method} kept no field: lower --penalty / --l1 or raise --keep")
     t1 = time.perf_counter()
-    model, cross, report = retrain(td, arch, options, quiet)
-    retrain_seconds = time.perf_counter() - t1
     from autofeat.models.export import export_compact
     from autofeat.models.trainer import evaluate
 
-    compact = export_compact(model, td, arch, cross_keys=cross[2] if cross else None)
+    model, cross, report = retrain(td, arch, options, quiet)
     feed = Feed(td.ids[:, arch.fields], td.y, None if cross is None else cross[0], device)
     valid_auc, valid_ll = evaluate(model, feed, td.valid)
-    test_auc, test_ll = evaluate(model, feed, td.test)
+    if base_fit is not None and valid_ll > base_fit[-1]:
+        arch, (model, cross, report, feed, valid_auc, valid_ll) = _check_against_baseline(
+            td, arch, (model, cross, report, feed, valid_auc, valid_ll), base_fit, options, quiet, device)
+    retrain_seconds = time.perf_counter() - t1
+    test_auc, test_ll = evaluate(model, feed, td.test)  # before the export, which moves the model to CPU
+    compact = export_compact(model, td, arch, cross_keys=cross[2] if cross else None)
     names = td.names
     kept_fields = [names[i] for i in arch.fields]
     metrics = {
@@ -290,6 +301,45 @@ def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Pat
         result.extra["model_file"] = "model.pt"
         result.save(out, html=search_html(result.to_dict()))
     return result
+
+
+def _check_against_baseline(td: TrainingData, arch: Arch, fitted: tuple, base_fit: tuple, options: GateOptions,
+                            quiet: bool, device: Any) -> tuple[Arch, tuple]:
+    """The retrained architecture validates worse than the baseline on every field (its fit
+    ``base_fit``). Candidates: the search's choice, the same with the fields its permutation
+    tests dropped kept (``arch.restore``, one more retrain; a small validation split fails
+    weak real fields), and the baseline itself; the lowest valid log loss wins, so a search
+    never hands over a model that validates worse than the plain one. Fits are
+    ``(model, cross, report, feed, valid AUC, valid log loss)``; the outcome is recorded under
+    ``field_check``."""
+    from autofeat.models.trainer import Feed, evaluate
+
+    names = td.names
+    fits: dict[str, tuple[Arch, tuple]] = {"search": (arch, fitted)}
+    back: list[str] = []
+    if arch.restore is not None:
+        restore = arch.restore
+        model, cross, report = retrain(td, restore, options, quiet)
+        feed = Feed(td.ids[:, restore.fields], td.y, None if cross is None else cross[0], device)
+        fits["restored"] = (restore, (model, cross, report, feed, *evaluate(model, feed, td.valid)))
+        back = [names[f] for f in restore.fields if f not in arch.fields]
+    fits["baseline"] = (Arch(fields=list(range(len(td.sizes)))), base_fit)
+    chosen = min(fits, key=lambda k: fits[k][1][-1])  # ties: the first, the search's own
+    check: dict[str, Any] = {f"{k}_valid_logloss": fit[-1] for k, (_, fit) in fits.items()}
+    check.update(restored_fields=back, chosen=chosen)
+    extra = dict(arch.extra, field_check=check)
+    if chosen == "search":
+        return replace(arch, extra=extra), fitted
+    if chosen == "restored":
+        assert arch.restore is not None
+        extra.update(arch.restore.extra)
+        extra["dropped_fields"] = {k: v for k, v in arch.extra.get("dropped_fields", {}).items() if k not in back}
+        return replace(arch.restore, extra=extra, restore=None), fits["restored"][1]
+    # The plain model: nothing is dropped or pruned; the search's per-field facts would mislead.
+    for key in ("kept_ratio", "kept_row_share", "block_dims"):
+        extra.pop(key, None)
+    extra["dropped_fields"] = {}
+    return Arch(fields=list(range(len(td.sizes))), extra=extra), base_fit
 
 
 def retrain(td: TrainingData, arch: Arch, options: GateOptions, quiet: bool) -> tuple[Any, Any, Any]:
@@ -353,9 +403,23 @@ def supernet_feed(td: TrainingData, options: GateOptions, cross: np.ndarray | No
     return Feed(td.ids, td.y, cross, device_of(options))
 
 
-def plain_baseline(td: TrainingData, options: GateOptions, quiet: bool) -> dict[str, float]:
+def describe_check(check: dict[str, Any]) -> str:
+    """One sentence on a ``field_check`` (CLI and report)."""
+    text = (f"the search's valid log loss {check['search_valid_logloss']:.4f} was above the baseline's "
+            f"{check['baseline_valid_logloss']:.4f}")
+    if check.get("restored_fields"):
+        text += (f"; with the fields its tests dropped ({', '.join(check['restored_fields'])}) kept: "
+                 f"{check['restored_valid_logloss']:.4f}")
+    chosen = {"search": "the search's choice stays", "restored": "those fields came back",
+              "baseline": "the result is the plain model on every candidate"}[check["chosen"]]
+    return f"{text}; {chosen}"
+
+
+def plain_baseline(td: TrainingData, options: GateOptions, quiet: bool) -> tuple[dict[str, float], tuple]:
     """The same backbone on every candidate field, no gates, same split and seed:
-    ``all_features_*`` metrics (valid/test AUC and log loss, parameters, epochs)."""
+    ``all_features_*`` metrics (valid/test AUC and log loss, parameters, epochs), and the fit
+    as ``(model, None, FitReport, feed, valid AUC, valid log loss)`` (the form :func:`run`
+    compares architectures in)."""
     import torch
 
     from autofeat.models.backbones import CTRModel
@@ -369,10 +433,11 @@ def plain_baseline(td: TrainingData, options: GateOptions, quiet: bool) -> dict[
     report = fit(model, feed, td.train, td.valid, options.train_options(quiet), desc="all features")
     valid_auc, valid_ll = evaluate(model, feed, td.valid)
     test_auc, test_ll = evaluate(model, feed, td.test)
-    return {"all_features_valid_auc": valid_auc, "all_features_valid_logloss": valid_ll,
-            "all_features_test_auc": test_auc, "all_features_test_logloss": test_ll,
-            "all_features_params": count_params(model), "all_features_epochs": report.epochs_run,
-            "all_features_seconds": round(time.perf_counter() - t, 3)}
+    return ({"all_features_valid_auc": valid_auc, "all_features_valid_logloss": valid_ll,
+             "all_features_test_auc": test_auc, "all_features_test_logloss": test_ll,
+             "all_features_params": count_params(model), "all_features_epochs": report.epochs_run,
+             "all_features_seconds": round(time.perf_counter() - t, 3)},
+            (model, None, report, feed, valid_auc, valid_ll))
 
 
 def field_tests(model: Any, feed: Any, valid: np.ndarray, fields: Sequence[int], seed: int,

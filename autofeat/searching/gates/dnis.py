@@ -135,6 +135,12 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
     for f in range(len(td.sizes)):
         if f not in candidates:
             dropped[names[f]] = {"reason": "no embedding dimension kept"}
+
+    def block_dims(keep: np.ndarray) -> dict[str, list[int]]:
+        return {names[f]: [int(keep[b].sum()) for b in range(len(info)) if info[b][0] == f]
+                for f in range(len(td.sizes))}
+
+    restore_keep = dim_keep.copy() if len(fields) < len(candidates) else None
     for b, (f, _) in enumerate(info):
         if f not in fields:
             dim_keep[b] = 0.0
@@ -142,11 +148,14 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
     state = snapshot(model)
     fold = torch.from_numpy(a)[torch.from_numpy(block_of)]
     state["embedding.table.weight"] = state["embedding.table.weight"] * fold
+    restore = None
+    if restore_keep is not None:  # some fields failed the test: keep the way back
+        restore = Arch(fields=candidates, block_of=block_of, dim_keep=restore_keep, state=state,
+                       extra={"block_dims": block_dims(restore_keep)})
     return Arch(
-        fields=fields, block_of=block_of, dim_keep=dim_keep, state=state,
+        fields=fields, block_of=block_of, dim_keep=dim_keep, state=state, restore=restore,
         extra={"params_before": params_before, "search_history": report.history,
-               "block_dims": {names[f]: [int(dim_keep[b].sum()) for b in range(len(info)) if info[b][0] == f]
-                              for f in range(len(td.sizes))},
+               "block_dims": block_dims(dim_keep),
                "block_sizes": {names[f]: [n for ff, n in info if ff == f] for f in range(len(td.sizes))},
                "alpha_history": alphas, "dropped_fields": dropped, "field_tests": tests},
     )

@@ -151,21 +151,26 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
         fields, dropped, tests = field_decision(model, feed, td.valid, open_fields, options, names)
     finally:
         gate.mask = None
+    valid_ids = td.ids[td.valid]
+
+    def value_shares(mask: np.ndarray) -> dict[str, dict[str, float]]:
+        return {"kept_ratio": {names[k]: float(mask[offsets[k]:offsets[k + 1]].mean()) for k in range(len(td.sizes))},
+                "kept_row_share": {names[k]: float(mask[offsets[k] + valid_ids[:, k]].mean())
+                                   for k in range(len(td.sizes))}}
+
+    restore = None
+    if len(fields) < len(open_fields):  # some fields failed the test: keep the way back
+        restore = Arch(fields=open_fields, value_keep=keep.copy(), state=rewound, extra=value_shares(keep))
     for k in range(len(td.sizes)):
         if k not in fields:
             if k not in open_fields:
                 dropped[names[k]] = {"reason": "every value's gate closed"}
             keep[offsets[k]:offsets[k + 1]] = 0.0
-    valid_ids = td.ids[td.valid]
     return Arch(
-        fields=fields, value_keep=keep, state=rewound,
+        fields=fields, value_keep=keep, state=rewound, restore=restore,
         extra={"params_before": params_before, "search_history": report.history,
                "gate_histograms": {"edges": HIST_EDGES.tolist(), "counts": histograms},
                "path": path, "chosen_state": chosen,
                "dropped_fields": dropped,
-               "field_tests": tests,
-               "kept_ratio": {names[k]: float(keep[offsets[k]:offsets[k + 1]].mean())
-                              for k in range(len(td.sizes))},
-               "kept_row_share": {names[k]: float(keep[offsets[k] + valid_ids[:, k]].mean())
-                                  for k in range(len(td.sizes))}},
+               "field_tests": tests, **value_shares(keep)},
     )
