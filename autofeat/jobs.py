@@ -56,10 +56,24 @@ _SECTIONS = {
     "data": {"path", "label", "header", "delimiter", "ignore", "numeric", "categorical"},
     "rank": None,  # validated against RankOptions
     "prune": {"top_k", "include"},
-    "search": {"name", "method", "space", "trials", "timeout", "storage", "study", "seed",
-               "second_objective", "sample_rows", "max_features", "n_jobs"},
+    "search": None,  # validated per method (_search_keys)
     "output": {"dir"},
 }
+# [[search]] keys every method takes, and those of the Optuna study only.
+_SEARCH_COMMON = {"name", "method", "seed", "sample_rows", "n_jobs"}
+_SEARCH_OPTUNA = {"space", "trials", "timeout", "storage", "study", "second_objective"}
+# Set from the prune step (prune.top_k, prune.include), not per search.
+_SEARCH_FROM_PRUNE = {"max_features", "include"}
+
+
+def _search_keys(method: str) -> set[str]:
+    """Keys a ``[[search]]`` table may have for ``method``: the Optuna study's, or for a
+    gate method (optfs, dnis, optinter) every :class:`GateOptions` field."""
+    if method == "optuna":
+        return _SEARCH_COMMON | _SEARCH_OPTUNA
+    from autofeat.searching.gates.base import GateOptions
+
+    return _SEARCH_COMMON | (set(GateOptions.__dataclass_fields__) - _SEARCH_FROM_PRUNE)
 
 
 class LockedError(AutofeatError):
@@ -90,11 +104,22 @@ def load_job(path: str | Path) -> Job:
         if section not in _SECTIONS:
             raise OptionError(f"{path}: unknown section [{section}] (known: {', '.join(_SECTIONS)})")
         bodies = body if isinstance(body, list) else [body]
-        allowed = _SECTIONS[section] if section != "rank" else set(RankOptions.__dataclass_fields__) - {"quality"}
         for b in bodies:
+            if section == "rank":
+                allowed = set(RankOptions.__dataclass_fields__) - {"quality"}
+            elif section == "search":
+                from autofeat.searching.api import METHODS
+
+                method = b.get("method", "optuna")
+                if method not in METHODS:
+                    raise OptionError(f"{path}: search.method {method!r}: unknown (available: {', '.join(METHODS)})")
+                allowed = _search_keys(method)
+            else:
+                allowed = _SECTIONS[section]
             unknown = set(b) - allowed
             if unknown:
-                raise OptionError(f"{path}: unknown key(s) in [{section}]: {', '.join(sorted(unknown))}")
+                where = f"[[search]] with method {b.get('method', 'optuna')!r}" if section == "search" else f"[{section}]"
+                raise OptionError(f"{path}: unknown key(s) in {where}: {', '.join(sorted(unknown))}")
     for section, key in (("data", "path"), ("data", "label"), ("output", "dir")):
         if key not in doc.get(section, {}):
             raise OptionError(f"{path}: missing key {section}.{key}")
@@ -241,15 +266,25 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
                 t = time.perf_counter()
                 # The study is named after the step's inputs: a crash with the same inputs
                 # resumes it, changed inputs start a new one instead of mixing candidate sets.
-                opts = {"n_trials": spec.get("trials", 30), "max_features": job.top_k, "include": tuple(job.include),
-                        "study_name": f"{spec.get('study', name)}-{key[:8]}"}
-                for k in ("timeout", "storage", "seed", "second_objective", "sample_rows", "n_jobs"):
+                method = spec.get("method", "optuna")
+                opts: dict[str, Any] = {"max_features": job.top_k, "include": tuple(job.include)}
+                if method == "optuna":
+                    opts.update(n_trials=spec.get("trials", 30), study_name=f"{spec.get('study', name)}-{key[:8]}")
+                    for k in ("timeout", "storage", "second_objective"):
+                        if k in spec:
+                            opts[k] = spec[k]
+                    if "space" in spec:
+                        opts["space"] = tuple(spec["space"]) if isinstance(spec["space"], list) else spec["space"]
+                else:  # every other key is a GateOptions field (checked when the file was read)
+                    opts.update({k: v for k, v in spec.items() if k not in ("name", "method")})
+                for k in ("seed", "sample_rows", "n_jobs"):
                     if k in spec:
                         opts[k] = spec[k]
-                if "space" in spec:
-                    opts["space"] = tuple(spec["space"]) if isinstance(spec["space"], list) else spec["space"]
-                search(job.data["path"], job.data["label"], method=spec.get("method", "optuna"),
-                       ranking=ranking, out=sdir, quiet=quiet, **read_opts, **opts)
+                try:
+                    search(job.data["path"], job.data["label"], method=method,
+                           ranking=ranking, out=sdir, quiet=quiet, **read_opts, **opts)
+                except OptionError as e:
+                    raise OptionError(f"{job.path}: [[search]] {name!r}: {e}") from None
                 manifest.record(step, key, [sdir / "result.json"], time.perf_counter() - t)
                 outcome[step] = "ran"
             results[name] = json.loads((sdir / "result.json").read_text())

@@ -72,6 +72,12 @@ def test_changed_data_reruns_everything(job):
     ("[data]\npath='data.csv'\nlabel='click'\n[output]\ndir='o'\n[[search]]\ntrials=2\n", "needs a name"),
     ("[data]\npath='nope.csv'\nlabel='click'\n[output]\ndir='o'\n", "no such file"),
     ("[datta]\n", "unknown section [datta]"),
+    ("[data]\npath='data.csv'\nlabel='click'\n[output]\ndir='o'\n[[search]]\nname='g'\nmethod='optfs'\ntrials=2\n",
+     "unknown key(s) in [[search]] with method 'optfs': trials"),
+    ("[data]\npath='data.csv'\nlabel='click'\n[output]\ndir='o'\n[[search]]\nname='g'\nmethod='optuna'\npenalty=2\n",
+     "unknown key(s) in [[search]] with method 'optuna': penalty"),
+    ("[data]\npath='data.csv'\nlabel='click'\n[output]\ndir='o'\n[[search]]\nname='g'\nmethod='gates'\n",
+     "search.method 'gates': unknown"),
 ])
 def test_bad_job_exit_2(job, text, msg, capsys):
     job.write_text(text)
@@ -100,4 +106,19 @@ def test_prune_include_keeps_a_flagged_column(job):
     assert "row_id" in cands and len(cands) == 5
     job.write_text(JOB.format(top_k=4).replace("top_k = 4", 'top_k = 4\ninclude = ["nope"]'))
     with pytest.raises(Exception, match="prune.include: --include nope: not a ranked column"):
+        run_job(job)
+
+
+def test_a_job_runs_gate_searches(job):
+    """optfs/dnis/optinter in [[search]] take the gate options (they failed on Optuna's keys)."""
+    job.write_text(JOB.format(top_k=6).replace('name = "lgb"\ntrials = 3',
+                                               'name = "fs"\nmethod = "optfs"\nsearch_epochs = 1\nepochs = 1\nseed = 3'))
+    outcome = run_job(job)
+    assert outcome["search:fs"] == "ran"
+    result = json.loads((job.parent / "out" / "search-fs" / "result.json").read_text())
+    assert result["method"] == "optfs" and result["options"]["seed"] == 3 and result["options"]["search_epochs"] == 1
+    assert result["metrics"]["candidates"] == 6
+    assert run_job(job)["search:fs"] == "skipped"
+    job.write_text(job.read_text().replace("epochs = 1\nseed", "epochs = 0\nseed"))
+    with pytest.raises(Exception, match=r"\[\[search\]\] 'fs': --epochs must be >= 1"):
         run_job(job)
