@@ -39,17 +39,19 @@ def mrmr_order(
 ) -> MRMRResult:
     """Pick up to ``k`` of ``candidates`` (feature indices with relevance > 0) greedily by
     mRMR value; ``order`` lists all candidates, the unpicked ones by relevance after them."""
-    heap: list[tuple[float, int, int]] = []  # (-bound, index, number of chosen it has seen)
+    # (-bound, -relevance, index, number of chosen it has seen): equal values (fully
+    # redundant features all have 0) go by relevance, then column order, never by rounding.
+    heap: list[tuple[float, float, int, int]] = []
     red: dict[int, float] = {}
     red_with: dict[int, int] = {}
     for f in candidates:
-        heapq.heappush(heap, (-float(relevance[f]), f, 0))
+        heapq.heappush(heap, (-float(relevance[f]), -float(relevance[f]), f, 0))
         red[f] = 0.0
     chosen: list[int] = []
     scores: dict[int, float] = {}
     evaluated = 0
     while heap and len(chosen) < k:
-        neg, f, seen = heapq.heappop(heap)
+        neg, neg_rel, f, seen = heapq.heappop(heap)
         if seen < len(chosen):
             new = chosen[seen:]
             r = stats.redundancy(f, new)
@@ -58,7 +60,9 @@ def mrmr_order(
             if r[j] > red[f]:
                 red[f] = float(r[j])
                 red_with[f] = new[j]
-            heapq.heappush(heap, (-float(relevance[f]) * (1.0 - red[f]), f, len(chosen)))
+            # Redundancy within rounding of 1 is 1: a duplicate's value is exactly 0.
+            value = 0.0 if red[f] > 1.0 - 1e-9 else float(relevance[f]) * (1.0 - red[f])
+            heapq.heappush(heap, (-value, neg_rel, f, len(chosen)))
             continue
         chosen.append(f)
         scores[f] = -neg

@@ -151,3 +151,19 @@ def test_factorized_scan_is_off_with_factor_top_zero():
     table, _ = make_recsys(20_000, seed=1)
     r = autofeat.rank(table, label="label", factor_top=0)
     assert r.factorized_pairs == [] and all(f.factorized_gain == 0 for f in r.features)
+
+
+def test_fully_redundant_features_follow_relevance_not_rounding():
+    """Features redundant with a chosen one up to rounding (1 - 1e-13 vs 1 - 3e-13) all have
+    value 0 and follow in relevance order; before, the rounding noise decided."""
+
+    class Stats:
+        noise = {1: 1 - 3e-13, 2: 1 - 1e-13, 3: 1 - 2e-13}
+
+        def redundancy(self, f, others):
+            return np.array([self.noise[f] if s == 0 else 0.0 for s in others])
+
+    rel = np.array([1.0, 0.2, 0.5, 0.3])
+    res = mrmr_order(rel, [0, 1, 2, 3], Stats(), k=4)
+    assert res.order == [0, 2, 3, 1]
+    assert all(res.mrmr_score[f] == 0.0 for f in (1, 2, 3))
