@@ -1,9 +1,15 @@
 from __future__ import annotations
 
-import numpy as np
-import pytest
+import os
 
-from autofeat.datasets import make_ctr
+# OpenMP threads (LightGBM's, torch's) spin while they wait; on a busy 2-core CI machine that
+# made in-process trials 10-40x slower. Set before any test imports an OpenMP library.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from autofeat.datasets import make_ctr  # noqa: E402
 
 
 @pytest.fixture(scope="session")
