@@ -313,8 +313,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except LockedError as exc:
         print(f"autofeat run: error: {exc}", file=sys.stderr)
         return EXIT_LOCKED
-    ran = [k for k, v in outcome.items() if v == "ran"]
+    ran = [k for k, v in outcome.items() if v in ("ran", "partial")]
     print("nothing to do: every step is up to date" if not ran else f"ran: {', '.join(ran)}")
+    partial = [k for k, v in outcome.items() if v == "partial"]
+    if partial:  # a search stopped by its timeout: the next run continues it
+        print(f"not finished: {', '.join(partial)} (timeout before the trial budget); run again to continue")
     return 0
 
 

@@ -201,16 +201,25 @@ class _Manifest:
         return bool(rec and rec.get("hash") == key and rec.get("status") == "complete"
                     and all(p.exists() for p in outputs))
 
-    def record(self, step: str, key: str, outputs: list[Path], seconds: float) -> None:
+    def record(self, step: str, key: str, outputs: list[Path], seconds: float, *, complete: bool = True) -> None:
+        """Record a step; a partial one (a search stopped by its timeout) runs again next time."""
         from autofeat.report.atomic import write_text_atomic
 
-        self.steps[step] = {"hash": key, "status": "complete", "seconds": round(seconds, 3),
+        self.steps[step] = {"hash": key, "status": "complete" if complete else "partial", "seconds": round(seconds, 3),
                             "outputs": [str(p) for p in outputs], "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
         write_text_atomic(self.path, json.dumps({"steps": self.steps}, indent=1))
 
 
+def _finished_trials(result: dict[str, Any]) -> int:
+    """Finished (complete or pruned) trials of an Optuna search's result: what its budget
+    counts (run_worker stops on these)."""
+    return int(result.get("n_trials", 0)) + int(result.get("n_pruned", 0))
+
+
 def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[str, str]:
-    """Run a job file; returns each step's outcome (``"ran"`` or ``"skipped"``)."""
+    """Run a job file; returns each step's outcome: ``"ran"``, ``"skipped"`` or, for an
+    Optuna search whose ``timeout`` ended this run before ``trials`` finished trials,
+    ``"partial"`` (the next run continues it)."""
     from autofeat.ranking.api import RankOptions, rank
     from autofeat.ranking.result import Ranking
     from autofeat.searching.api import search
@@ -285,13 +294,24 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
                            ranking=ranking, out=sdir, quiet=quiet, **read_opts, **opts)
                 except OptionError as e:
                     raise OptionError(f"{job.path}: [[search]] {name!r}: {e}") from None
-                manifest.record(step, key, [sdir / "result.json"], time.perf_counter() - t)
-                outcome[step] = "ran"
-            results[name] = json.loads((sdir / "result.json").read_text())
-            say(f"{step}: {outcome[step]}")
+                # A study cut short by `timeout` holds fewer than `trials` finished trials: the
+                # step stays partial, so the next run continues the same study (each run is
+                # limited by timeout) until the budget is reached.
+                results[name] = json.loads((sdir / "result.json").read_text())
+                done = _finished_trials(results[name]) if method == "optuna" else None
+                complete = done is None or done >= opts["n_trials"]
+                manifest.record(step, key, [sdir / "result.json"], time.perf_counter() - t, complete=complete)
+                outcome[step] = "ran" if complete else "partial"
+            results.setdefault(name, json.loads((sdir / "result.json").read_text()))
+            if outcome[step] == "partial":
+                say(f"{step}: partial ({done} of {opts['n_trials']} trials; run again to continue)")
+            else:
+                say(f"{step}: {outcome[step]}")
 
+        # The searches' results, not only their input hashes: a partial search that continued
+        # has the same hash and a new result.
         summary_key = _hash("summary", rank_key, prune_key, [manifest.steps.get(f"search:{s['name']}", {}).get("hash")
-                                                            for s in job.searches])
+                                                            for s in job.searches], results)
         summary = job.out / "summary.json"
         if manifest.fresh("summary", summary_key, [summary]):
             outcome["summary"] = "skipped"
