@@ -72,17 +72,11 @@ def heldout_scores(
     gain = np.zeros(codes.shape[0])
     if m == 0:
         return auc, skill, gain
+    from autofeat.ranking.crossfit import fold_baselines
+
     yi = y.astype(np.int64)
     fi = fold.astype(np.int64)
-    rows = np.bincount(fi, minlength=2)
-    pos_rows = np.bincount(fi, weights=yi, minlength=2)
-    rate = pos_rows / np.maximum(rows, 1)
-    # Brier score of predicting every row of fold d by fold 1-d's overall rate.
-    base = sum(pos_rows[d] * (1 - rate[1 - d]) ** 2 + (rows[d] - pos_rows[d]) * rate[1 - d] ** 2
-               for d in (0, 1))
-    with np.errstate(divide="ignore"):
-        base_ll = -sum(pos_rows[d] * np.log(rate[1 - d]) + (rows[d] - pos_rows[d]) * np.log1p(-rate[1 - d])
-                       for d in (0, 1))
+    rate, base, base_ll = fold_baselines(y, fold)
     for f in range(codes.shape[0]):
         k = int(cards[f])
         cell = (fi * k + codes[f]) * 2 + yi

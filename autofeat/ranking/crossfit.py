@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["folds", "heldout_scores", "auc_grouped"]
+__all__ = ["folds", "fold_baselines", "heldout_scores", "auc_grouped"]
 
 # Additive smoothing of a level's rate towards the other fold's overall rate, in rows: each
 # column gets the value from this grid that predicts best out of fold (few-row levels of an
@@ -44,6 +44,22 @@ def auc_grouped(score: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> float:
     return float((p * (below + 0.5 * q)).sum() / (n_pos * n_neg))
 
 
+def fold_baselines(y: np.ndarray, fold: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Each fold's overall label rate, and the Brier score and log loss of predicting every
+    row of fold d by fold 1-d's rate (what the held-out scores are measured against)."""
+    yi = y.astype(np.int64)
+    fi = fold.astype(np.int64)
+    rows = np.bincount(fi, minlength=2)
+    pos_rows = np.bincount(fi, weights=yi, minlength=2)
+    rate = pos_rows / np.maximum(rows, 1)
+    base = sum(pos_rows[d] * (1 - rate[1 - d]) ** 2 + (rows[d] - pos_rows[d]) * rate[1 - d] ** 2
+               for d in (0, 1))
+    with np.errstate(divide="ignore"):
+        base_ll = -sum(pos_rows[d] * np.log(rate[1 - d]) + (rows[d] - pos_rows[d]) * np.log1p(-rate[1 - d])
+                       for d in (0, 1))
+    return rate, float(base), float(base_ll)
+
+
 def heldout_scores(
     codes: np.ndarray, cards: np.ndarray, y: np.ndarray, fold: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -65,24 +81,20 @@ def heldout_scores(
     Each level's rate is smoothed towards the other fold's overall rate by the prior in
     :data:`PRIOR_ROWS` that gives the best held-out log loss. Features run in parallel.
     """
-    m = y.size
     n_feat = codes.shape[0]
-    if m == 0:
+    if y.size == 0:
         return np.full(n_feat, 0.5), np.zeros(n_feat), np.zeros(n_feat)
-    yi = y.astype(np.int64)
-    fi = fold.astype(np.int64)
-    rows = np.bincount(fi, minlength=2)
-    pos_rows = np.bincount(fi, weights=yi, minlength=2)
-    rate = pos_rows / np.maximum(rows, 1)
-    # Brier score and log loss of predicting every row of fold d by fold 1-d's overall rate.
-    base = sum(pos_rows[d] * (1 - rate[1 - d]) ** 2 + (rows[d] - pos_rows[d]) * rate[1 - d] ** 2
-               for d in (0, 1))
-    with np.errstate(divide="ignore"):
-        base_ll = -sum(pos_rows[d] * np.log(rate[1 - d]) + (rows[d] - pos_rows[d]) * np.log1p(-rate[1 - d])
-                       for d in (0, 1))
+    rate, base, base_ll = fold_baselines(y, fold)
     return _heldout(np.ascontiguousarray(codes, dtype=np.int32), np.asarray(cards, np.int64),
                     np.ascontiguousarray(y, dtype=np.int8), np.ascontiguousarray(fold, dtype=np.int8),
-                    rate.astype(np.float64), np.array(PRIOR_ROWS), float(base), float(base_ll))
+                    rate.astype(np.float64), np.array(PRIOR_ROWS), base, base_ll)
+
+
+@njit(cache=True, error_model="numpy")
+def _smoothed(pos, rows, prior_rate, alpha):  # pragma: no cover - compiled
+    """A level's label rate from ``pos`` of ``rows``, smoothed by ``alpha`` rows of ``prior_rate``."""
+    s = (pos + alpha * prior_rate) / (rows + alpha)
+    return min(max(s, 1e-9), 1 - 1e-9)  # a one-class fold gives rates of 0 or 1
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -96,43 +108,40 @@ def _heldout(codes, cards, y, fold, rate, priors, base, base_ll):  # pragma: no 
         cnt = np.zeros((2, k, 2), np.int64)
         for r in range(m):
             cnt[fold[r], codes[f, r], y[r]] += 1
+        # The occupied (fold d, level) cells, each with the other fold's counts of its level:
+        # fold d's rows are scored by fold 1-d's rate.
+        c = 0
+        p = np.empty(2 * k)
+        q = np.empty(2 * k)
+        other_pos = np.empty(2 * k)
+        other_all = np.empty(2 * k)
+        other_rate = np.empty(2 * k)
+        for d in range(2):
+            for lv in range(k):
+                if cnt[d, lv, 0] + cnt[d, lv, 1] > 0:
+                    p[c] = cnt[d, lv, 1]
+                    q[c] = cnt[d, lv, 0]
+                    other_pos[c] = cnt[1 - d, lv, 1]
+                    other_all[c] = cnt[1 - d, lv, 0] + cnt[1 - d, lv, 1]
+                    other_rate[c] = rate[1 - d]
+                    c += 1
         best_ll = -np.inf
         best_alpha = priors[0]
         for alpha in priors:
             ll = 0.0
-            for d in range(2):
-                o = 1 - d  # fold d's rows are scored by fold 1-d's rates
-                for lv in range(k):
-                    pos = cnt[d, lv, 1]
-                    neg = cnt[d, lv, 0]
-                    if pos + neg == 0:
-                        continue
-                    s = (cnt[o, lv, 1] + alpha * rate[o]) / (cnt[o, lv, 0] + cnt[o, lv, 1] + alpha)
-                    s = min(max(s, 1e-9), 1 - 1e-9)  # a one-class fold gives rates of 0 or 1
-                    ll += pos * math.log(s) + neg * math.log1p(-s)
+            for i in range(c):
+                s = _smoothed(other_pos[i], other_all[i], other_rate[i], alpha)
+                ll += p[i] * math.log(s) + q[i] * math.log1p(-s)
             if ll > best_ll:
                 best_ll = ll
                 best_alpha = alpha
-        score = np.empty(2 * k)
-        p = np.empty(2 * k)
-        q = np.empty(2 * k)
-        c = 0
+        score = np.empty(c)
         brier = 0.0
-        for d in range(2):
-            o = 1 - d
-            for lv in range(k):
-                pos = cnt[d, lv, 1]
-                neg = cnt[d, lv, 0]
-                if pos + neg == 0:
-                    continue
-                s = (cnt[o, lv, 1] + best_alpha * rate[o]) / (cnt[o, lv, 0] + cnt[o, lv, 1] + best_alpha)
-                s = min(max(s, 1e-9), 1 - 1e-9)
-                score[c] = s
-                p[c] = pos
-                q[c] = neg
-                brier += pos * (1 - s) ** 2 + neg * s * s
-                c += 1
-        auc[f] = _auc_sorted(score[:c], p[:c], q[:c])
+        for i in range(c):
+            s = _smoothed(other_pos[i], other_all[i], other_rate[i], best_alpha)
+            score[i] = s
+            brier += p[i] * (1 - s) ** 2 + q[i] * s * s
+        auc[f] = _auc_sorted(score, p[:c], q[:c])
         if base > 0:
             skill[f] = 1.0 - brier / base
         if np.isfinite(base_ll):
