@@ -39,6 +39,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,6 +65,8 @@ _SEARCH_COMMON = {"name", "method", "seed", "sample_rows", "n_jobs"}
 _SEARCH_OPTUNA = {"space", "trials", "timeout", "storage", "study", "second_objective"}
 # Set from the prune step (prune.top_k, prune.include), not per search.
 _SEARCH_FROM_PRUNE = {"max_features", "include"}
+# A search's name names its folder OUT/search-NAME: no '/', no '..', no control characters.
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 def _search_keys(method: str) -> set[str]:
@@ -129,6 +132,10 @@ def load_job(path: str | Path) -> Job:
     names = [s.get("name") for s in searches]
     if any(not n for n in names):
         raise OptionError(f"{path}: every [[search]] needs a name")
+    for n in names:  # the name becomes a folder, OUT/search-NAME: it must stay one folder in OUT
+        if not isinstance(n, str) or not _SAFE_NAME.fullmatch(n):
+            raise OptionError(f"{path}: search.name {n!r}: use 1-100 letters, digits, '.', '_' or '-', "
+                              "starting with a letter or digit")
     if len(set(names)) != len(names):
         raise OptionError(f"{path}: [[search]] names must be unique, got {names}")
     base = path.parent
