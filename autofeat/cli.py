@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from autofeat.errors import AutofeatError
+from autofeat.report.atomic import RANK_FILES, SEARCH_FILES, refuse_overwriting_input
 
 __all__ = ["main", "build_parser", "cli_reference"]
 
@@ -222,6 +223,8 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         raise AutofeatError("autofeat rank: give --out DIR (or --format json to print the ranking)")
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise AutofeatError(f"--out {args.out}: exists and is not a folder")
+    if args.out:  # before the ranking: nothing is computed or written for a bad --out
+        refuse_overwriting_input(args.data, [Path(args.out) / n for n in RANK_FILES], "--out")
     ranking = rank(
         args.data, args.label, header=not args.no_header, delimiter=args.delimiter,
         ignore=args.ignore, numeric=args.numeric, categorical=args.categorical,
@@ -246,6 +249,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise AutofeatError(f"--out {args.out}: exists and is not a folder")
+    refuse_overwriting_input(args.data, [Path(args.out) / n for n in SEARCH_FILES], "--out")
     gate = args.method != "optuna"
     mine, other = (_GATE_FLAGS, _OPTUNA_FLAGS) if gate else (_OPTUNA_FLAGS, _GATE_FLAGS)
     for flag in other:

@@ -141,6 +141,8 @@ def load_job(path: str | Path) -> Job:
     base = path.parent
     data = dict(doc["data"])
     data["path"] = str((base / data["path"]).resolve())
+    out = (base / doc["output"]["dir"]).resolve()
+    _refuse_overwriting_data(path, data["path"], out, names)
     top_k = doc.get("prune", {}).get("top_k", 40)
     if not isinstance(top_k, int) or top_k < 1:
         raise OptionError(f"{path}: prune.top_k must be an integer >= 1")
@@ -148,7 +150,21 @@ def load_job(path: str | Path) -> Job:
     if not isinstance(include, list) or not all(isinstance(n, str) for n in include):
         raise OptionError(f"{path}: prune.include must be a list of column names")
     return Job(path=path, data=data, rank=dict(doc.get("rank", {})), top_k=top_k, include=include,
-               searches=[dict(s) for s in searches], out=(base / doc["output"]["dir"]).resolve(), raw=doc)
+               searches=[dict(s) for s in searches], out=out, raw=doc)
+
+
+def _refuse_overwriting_data(path: Path, data: str, out: Path, names: list[str]) -> None:
+    """data.path must not be a file the job writes (e.g. OUT/rank/ranking.tsv): it would be
+    replaced by the job's own output."""
+    from autofeat.report.atomic import RANK_FILES, SEARCH_FILES, refuse_overwriting_input
+
+    outputs = [out / "rank" / n for n in RANK_FILES]
+    outputs += [out / n for n in ("candidates.json", "summary.json", "manifest.json", ".lock")]
+    outputs += [out / f"search-{n}" / f for n in names for f in SEARCH_FILES]
+    try:
+        refuse_overwriting_input(data, outputs, "output.dir")
+    except OptionError as e:
+        raise OptionError(f"{path}: {e}") from None
 
 
 def _file_fingerprint(path: str) -> str:
