@@ -189,8 +189,11 @@ def _hash(*parts: Any) -> str:
 
 @contextmanager
 def _locked(out: Path) -> Iterator[None]:
+    from autofeat.report.atomic import open_no_follow
+
     out.mkdir(parents=True, exist_ok=True)
-    f = open(out / ".lock", "a+")
+    # Not open(..., "a+"): a .lock symlinked to another file had that file truncated to "pid N".
+    f = os.fdopen(open_no_follow(out / ".lock", os.O_RDWR | os.O_CREAT), "r+")
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -245,12 +248,16 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
     ``"partial"`` (the next run continues it)."""
     from autofeat.ranking.api import RankOptions, rank
     from autofeat.ranking.result import Ranking
+    from autofeat.report.atomic import refuse_link
     from autofeat.searching.api import search
 
     job = load_job(path)
     say = log or (lambda msg: None)
     outcome: dict[str, str] = {}
     with _locked(job.out):
+        # Subfolders we write into must be ours: a link (rank -> /elsewhere) sent files outside OUT.
+        for d in ["rank", *(f"search-{s['name']}" for s in job.searches)]:
+            refuse_link(job.out / d)
         manifest = _Manifest(job.out)
         data_key = _file_fingerprint(job.data["path"])
         read_opts = {k: job.data[k] for k in ("header", "delimiter") if k in job.data}

@@ -1,10 +1,13 @@
 """Atomic file output: write to a temporary name beside the target, then rename.
 
 A reader never sees a half-written file, and a failed run leaves the old file (or nothing).
+The rename replaces a symlink at the target's name; it never writes through it. Files that are
+opened in place instead (a lock, a journal appended to) go through :func:`open_no_follow`.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -12,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["atomic_path", "write_text_atomic", "write_bytes_atomic", "refuse_overwriting_input",
-           "RANK_FILES", "SEARCH_FILES"]
+           "open_no_follow", "refuse_link", "RANK_FILES", "SEARCH_FILES"]
 
 # What rank and search write into their output folder (checked against the input first).
 RANK_FILES = ("ranking.json", "ranking.tsv", "report.html")
@@ -59,3 +62,28 @@ def refuse_overwriting_input(data: str | Path, outputs: Iterable[Path], flag: st
     for out in outputs:
         if os.path.realpath(out) == src:
             raise OptionError(f"{flag}: writing {out} would overwrite the input {data}; choose another {flag}")
+
+
+def _link_error(path: str | Path) -> Exception:
+    from autofeat.errors import OptionError
+
+    return OptionError(f"{path}: is a symbolic link; autofeat does not write through links in its "
+                       "output folder (remove it)")
+
+
+def refuse_link(path: str | Path) -> None:
+    """A one-line OptionError when ``path`` is a symlink (a folder we would write into)."""
+    if os.path.islink(path):
+        raise _link_error(path)
+
+
+def open_no_follow(path: str | Path, flags: int, mode: int = 0o666) -> int:
+    """``os.open`` that refuses a symlink at ``path`` (O_NOFOLLOW: checked by the open itself,
+    no window between a check and the open): a link in the output folder to another file
+    had that file truncated or appended to."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _link_error(path) from None
+        raise

@@ -22,6 +22,7 @@ by the link itself, so such a link left by an older version is broken too.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -56,14 +57,13 @@ def open_storage(url: str | None, out_dir: Path) -> Any:
     """An Optuna storage for ``url`` (see the module docstring); errors name the URL."""
     import optuna
     from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
 
     if url is None or url.startswith("journal:"):
         path = out_dir / "study.journal" if url is None else Path(url[len("journal:"):])
         path = Path(os.path.abspath(path))  # see the module docstring
         path.parent.mkdir(parents=True, exist_ok=True)
         lock = _symlink_lock()(str(path), LOCK_GRACE_SECONDS)
-        return JournalStorage(JournalFileBackend(str(path), lock_obj=lock))
+        return JournalStorage(_journal_file()(str(path), lock_obj=lock))
     if "://" not in url:
         raise OptionError(f"--storage {url!r}: expected journal:PATH, sqlite:///PATH or postgresql://...")
     try:
@@ -79,6 +79,38 @@ def open_storage(url: str | None, out_dir: Path) -> Any:
     except Exception as exc:  # SQLAlchemy's OperationalError and friends: unreachable, bad auth
         msg = " ".join(str(exc).split())[:160]
         raise OptionError(f"--storage {_safe(url)}: cannot connect ({type(exc).__name__}: {msg})") from None
+
+
+@cache
+def _journal_file() -> type:
+    """Optuna's JournalFileBackend writing only to the journal itself (built on first use)."""
+    from optuna.storages.journal import JournalFileBackend
+    from optuna.storages.journal._file import get_lock_file
+
+    from autofeat.report.atomic import open_no_follow
+
+    class JournalFile(JournalFileBackend):
+        """Creates and appends with O_NOFOLLOW: Optuna's open(path, "ab") followed a symlink
+        at the journal's name and appended the study's JSON to the link's target (or created
+        it, for a dangling link)."""
+
+        def __init__(self, file_path: str, lock_obj: Any = None) -> None:
+            os.close(open_no_follow(file_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND))
+            super().__init__(file_path, lock_obj)  # the file exists now: Optuna does not open it
+
+        def append_logs(self, logs: list[dict[str, Any]]) -> None:
+            text = "\n".join(json.dumps(log, separators=(",", ":")) for log in logs) + "\n"
+            with get_lock_file(self._lock):
+                fd = open_no_follow(self._file_path, os.O_WRONLY | os.O_APPEND)
+                try:
+                    data = memoryview(text.encode("utf-8"))
+                    while data:  # O_APPEND: every write lands at the end
+                        data = data[os.write(fd, data):]
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+
+    return JournalFile
 
 
 @cache
