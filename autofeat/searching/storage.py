@@ -90,19 +90,35 @@ def _journal_file() -> type:
     from autofeat.report.atomic import open_no_follow
 
     class JournalFile(JournalFileBackend):
-        """Creates and appends with O_NOFOLLOW: Optuna's open(path, "ab") followed a symlink
-        at the journal's name and appended the study's JSON to the link's target (or created
-        it, for a dangling link)."""
+        """Two changes to Optuna's backend:
+
+        - it creates and appends with O_NOFOLLOW: Optuna's open(path, "ab") followed a symlink
+          at the journal's name and appended the study's JSON to the link's target (or created
+          it, for a dangling link);
+        - before appending, under the lock, it truncates a torn last line (a writer killed by
+          a full disk or a power loss; no line is written without its newline otherwise).
+          Optuna's reader skips such a tail, but appended records merged with it into a line
+          that is not JSON, and every later read failed with a JSONDecodeError.
+        """
 
         def __init__(self, file_path: str, lock_obj: Any = None) -> None:
             os.close(open_no_follow(file_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND))
             super().__init__(file_path, lock_obj)  # the file exists now: Optuna does not open it
 
+        def read_logs(self, log_number_from: int) -> Iterator[dict[str, Any]]:
+            try:
+                yield from super().read_logs(log_number_from)
+            except ValueError as exc:  # a record that is not JSON inside the journal: damaged
+                raise OptionError(f"journal {self._file_path}: a record inside it is not JSON "
+                                  f"({' '.join(str(exc).split())}); the journal is damaged: "
+                                  "start a new one (another --out or --storage)") from None
+
         def append_logs(self, logs: list[dict[str, Any]]) -> None:
             text = "\n".join(json.dumps(log, separators=(",", ":")) for log in logs) + "\n"
             with get_lock_file(self._lock):
-                fd = open_no_follow(self._file_path, os.O_WRONLY | os.O_APPEND)
+                fd = open_no_follow(self._file_path, os.O_RDWR | os.O_APPEND)
                 try:
+                    _drop_torn_tail(fd)  # under the lock: no writer is between its first and last byte
                     data = memoryview(text.encode("utf-8"))
                     while data:  # O_APPEND: every write lands at the end
                         data = data[os.write(fd, data):]
@@ -111,6 +127,24 @@ def _journal_file() -> type:
                     os.close(fd)
 
     return JournalFile
+
+
+def _drop_torn_tail(fd: int) -> int:
+    """Truncate the bytes after the journal's last newline (a torn record); returns how
+    many were dropped."""
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return 0
+    end, keep = size, 0
+    while end > 0:  # back to the last newline, a block at a time
+        start = max(0, end - (1 << 16))
+        i = os.pread(fd, end - start, start).rfind(b"\n")
+        if i >= 0:
+            keep = start + i + 1
+            break
+        end = start
+    os.ftruncate(fd, keep)
+    return size - keep
 
 
 @cache
