@@ -45,6 +45,8 @@ RETRY_ATTR = "autofeat:retry_of"
 # RDB storages: a trial whose worker has not beaten for GRACE_SECONDS is failed and retried.
 HEARTBEAT_SECONDS = 10
 GRACE_SECONDS = 30
+# RDB storages: attempts at opening a new database while other workers create its schema.
+SCHEMA_RETRIES = 6
 # Journal files: a lock held this long is stale (a writer holds it for one append).
 LOCK_GRACE_SECONDS = 30
 
@@ -67,13 +69,23 @@ def open_storage(url: str | None, out_dir: Path) -> Any:
     if "://" not in url:
         raise OptionError(f"--storage {url!r}: expected journal:PATH, sqlite:///PATH or postgresql://...")
     try:
-        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna; we rely on them
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
-                url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS,
-                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=2),
-                engine_kwargs={"pool_pre_ping": True},
-            )
+        for attempt in range(SCHEMA_RETRIES):
+            try:
+                with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna; we rely on them
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    return optuna.storages.RDBStorage(
+                        url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS,
+                        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=2),
+                        engine_kwargs={"pool_pre_ping": True},
+                    )
+            except Exception as exc:
+                # Workers started together on a new database race to create its schema (each
+                # checks, then creates): the loser sees "table ... already exists" or a
+                # duplicate alembic_version row. Once the winner is done, a retry finds it all.
+                if attempt + 1 == SCHEMA_RETRIES or not _schema_race(exc):
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
     except ImportError as exc:
         raise OptionError(f"--storage {_safe(url)}: driver missing ({exc}); e.g. pip install 'psycopg[binary]'") from None
     except Exception as exc:  # SQLAlchemy's OperationalError and friends: unreachable, bad auth
@@ -209,6 +221,19 @@ def _age(lock: str, st: os.stat_result, grace: float) -> float:
     except OSError:
         pass  # no probe (read-only folder): this host's clock
     return now - st.st_mtime
+
+
+def _schema_race(exc: Exception) -> bool:
+    """Whether ``exc`` is another worker creating the same schema at the same time."""
+    try:
+        from sqlalchemy import exc as sa
+    except ImportError:
+        return False
+    if isinstance(exc, sa.IntegrityError):  # a version row inserted by both
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, (sa.OperationalError, sa.ProgrammingError)) and (
+        "already exists" in text or "database is locked" in text)
 
 
 def _safe(url: str) -> str:
