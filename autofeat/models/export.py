@@ -5,7 +5,9 @@ A retrained model still carries the supernet's full tables behind a mask; the ex
 per field and block, a segment ``(rows kept, dimensions kept)`` and drops the rest, so
 ``n_params()`` is what a serving system would store. Predictions equal the retrained
 model's (the masks are folded in, nothing else changes). ``model.pt`` holds tensors and
-plain Python values only, so it loads with ``torch.load(weights_only=True)``.
+plain Python values only, so it loads with ``torch.load(weights_only=True)``: kept values of
+types without plain Python values (timestamps, dates, decimals, ...) are stored as their Arrow
+IPC bytes.
 
 Example:
     >>> from autofeat.models.export import load_compact
@@ -134,8 +136,7 @@ class CompactModel(nn.Module):
             "format": FORMAT, "config": self.config,
             "segments": self.segments,
             "lookups": [(getattr(self, f"seg_of{k}"), getattr(self, f"row_of{k}")) for k in range(self.n_fields)],
-            "vocab": [{"name": f.name, "kind": f.kind, "values": f.values.to_pylist(),
-                       "type": str(f.values.type),
+            "vocab": [{"name": f.name, "kind": f.kind, **_stored_values(f.values),
                        "edges": None if f.edges is None else torch.from_numpy(np.asarray(f.edges, np.float64))}
                       for f in self.vocab],
             "cross_keys": [torch.from_numpy(k.astype(np.int64)) for k in self.cross_keys],
@@ -151,7 +152,7 @@ def load_compact(path: str | Path) -> CompactModel:
     state = torch.load(path, weights_only=True)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise DataError(f"{path}: not an autofeat compact model")
-    vocab = [FieldVocab(v["name"], v["kind"], _values(v["values"], v["type"]),
+    vocab = [FieldVocab(v["name"], v["kind"], _loaded_values(v),
                         None if v["edges"] is None else v["edges"].numpy(), np.zeros(0, np.int64))
              for v in state["vocab"]]
     model = CompactModel(state["config"], state["segments"], state["lookups"], vocab,
@@ -160,11 +161,36 @@ def load_compact(path: str | Path) -> CompactModel:
     return model
 
 
-def _values(values: list[Any], type_name: str) -> pa.Array:
+def _plain(t: pa.DataType) -> bool:
+    """Types whose Python values are str, int, float, bool or None: what
+    ``torch.load(weights_only=True)`` accepts."""
+    return (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_null(t)
+            or pa.types.is_string(t) or pa.types.is_large_string(t))
+
+
+def _stored_values(values: pa.Array) -> dict[str, Any]:
+    """A field's kept values in a weights_only-safe form: a list of plain values, or else
+    the Arrow IPC stream of the array as a uint8 tensor. Timestamps, dates and decimals
+    became datetime/date/Decimal objects in the list, and a model.pt holding them could not
+    be loaded with weights_only=True; IPC also keeps the exact type (time zone, precision)."""
+    if _plain(values.type):
+        return {"values": values.to_pylist(), "type": str(values.type)}
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, pa.schema([("values", values.type)])) as writer:
+        writer.write_batch(pa.record_batch([values], names=["values"]))
+    data = np.frombuffer(sink.getvalue(), np.uint8).copy()
+    return {"values": None, "type": str(values.type), "arrow_ipc": torch.from_numpy(data)}
+
+
+def _loaded_values(entry: dict[str, Any]) -> pa.Array:
+    """The kept values written by :func:`_stored_values` (or by an older version: a list)."""
+    if entry.get("arrow_ipc") is not None:
+        buf = pa.py_buffer(entry["arrow_ipc"].numpy().tobytes())
+        return pa.ipc.open_stream(buf).read_all().column("values").combine_chunks()
     try:
-        return pa.array(values, type=pa.type_for_alias(type_name))
+        return pa.array(entry["values"], type=pa.type_for_alias(entry["type"]))
     except (ValueError, pa.ArrowInvalid, pa.ArrowTypeError):
-        return pa.array(values)
+        return pa.array(entry["values"])
 
 
 def export_compact(model: Any, td: Any, arch: Any, cross_keys: list[np.ndarray] | None = None) -> CompactModel:
