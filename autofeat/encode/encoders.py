@@ -158,6 +158,15 @@ class CategoricalEncoder:
         indices = _filled(enc.indices, len(batch_values))
         return mapping[indices]
 
+    def sorted_int_values(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(distinct values ascending, their codes)`` of an integer column numbered through
+        the lookup table, where the table already holds them in order (no sort); None for
+        a column encoded by hashing."""
+        if self._lut is None:
+            return None
+        seen = np.flatnonzero(self._lut)
+        return seen + self._lut_base, self._lut[seen].astype(np.int64)
+
     def values_of(self, codes: np.ndarray) -> pa.Array:
         """The raw values of ``codes`` as an Arrow array (null for code 0, missing)."""
         codes = np.asarray(codes, np.int64)
@@ -192,11 +201,15 @@ def quantile_edges(present: np.ndarray, n_bins: int) -> np.ndarray:
     return np.unique(np.quantile(present, np.linspace(0, 1, n_bins + 1)[1:-1]))
 
 
-def quantile_edges_weighted(values: np.ndarray, weights: np.ndarray, n_bins: int) -> np.ndarray:
+def quantile_edges_weighted(values: np.ndarray, weights: np.ndarray, n_bins: int,
+                            presorted: bool = False) -> np.ndarray:
     """:func:`quantile_edges` of a column given as distinct ``values`` seen ``weights`` times
-    (its count table): the same edges as the quantiles of the expanded rows."""
-    order = np.argsort(values)  # distinct values: no ties to keep stable
-    v, w = values[order], np.asarray(weights, np.float64)[order]
+    (its count table): the same edges as the quantiles of the expanded rows. ``presorted``:
+    the values are already ascending."""
+    v, w = np.asarray(values, np.float64), np.asarray(weights, np.float64)
+    if not presorted:
+        order = np.argsort(v)  # distinct values: no ties to keep stable
+        v, w = v[order], w[order]
     keep = w > 0
     v, w = v[keep], w[keep]
     if v.size <= n_bins:

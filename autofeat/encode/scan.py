@@ -95,14 +95,18 @@ def binned_views(sc: Scan, candidates: Collection[int], bins: int) -> Scan:
             continue  # at most `bins` values: both views are the same partition
         if not pa.types.is_integer(enc.value_type):
             continue
-        values = enc.values_of(np.arange(1, k + 1))
-        x = to_numpy(values).astype(np.float64)
+        ordered = enc.sorted_int_values()
+        if ordered is None:
+            x, codes = to_numpy(enc.values_of(np.arange(1, k + 1))).astype(np.float64), np.arange(1, k + 1)
+        else:
+            x, codes = ordered[0].astype(np.float64), ordered[1]
         num = NumericEncoder(bins)
-        num.edges = quantile_edges_weighted(x, counts[1:].sum(axis=1), bins)
+        num.edges = quantile_edges_weighted(x, counts[codes].sum(axis=1), bins, presorted=ordered is not None)
         lut = np.zeros(k + 1, np.int32)
-        lut[1:] = np.searchsorted(num.edges, x, side="right") + 1
-        binned = np.zeros((num.cardinality + 1, 2), np.int64)
-        np.add.at(binned, lut, counts)
+        lut[codes] = np.searchsorted(num.edges, x, side="right") + 1
+        size = num.cardinality + 1
+        binned = np.stack([np.bincount(lut, weights=counts[:, c], minlength=size) for c in (0, 1)], axis=1)
+        binned = binned.astype(np.int64)
         alt_enc[f], alt_counts[f], alt_sample[f] = num, binned, lut[sc.sample[f]]
     return replace(sc, alt_encoders=alt_enc, alt_counts=alt_counts, alt_sample=alt_sample)
 
