@@ -161,6 +161,9 @@ class Arch:
             gate decisions as the search made them), or None when no field was dropped by a
             test. :func:`run` retrains it when the chosen architecture validates worse than
             the baseline on every field (see :func:`_check_against_baseline`).
+        check_rows: the validation rows that comparison uses (None: all of them); DNIS
+            gives the half its dimension weights did not learn on, so that the comparison is
+            not tilted towards its own choice.
     """
 
     fields: list[int]
@@ -172,6 +175,7 @@ class Arch:
     state: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     restore: Arch | None = None
+    check_rows: np.ndarray | None = None
 
 
 def snapshot(model: Any) -> dict[str, Any]:
@@ -261,10 +265,15 @@ def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Pat
 
     model, cross, report = retrain(td, arch, options, quiet)
     feed = Feed(td.ids[:, arch.fields], td.y, None if cross is None else cross[0], device)
+    fitted = (model, cross, report, feed)
+    if base_fit is not None:
+        rows = td.valid if arch.check_rows is None else arch.check_rows
+        search_ll, base_ll = evaluate(model, feed, rows)[1], evaluate(base_fit[0], base_fit[3], rows)[1]
+        if search_ll > base_ll:
+            arch, fitted = _check_against_baseline(td, arch, fitted, search_ll, base_fit[:4], base_ll, rows,
+                                                   options, quiet, device)
+    model, cross, report, feed = fitted
     valid_auc, valid_ll = evaluate(model, feed, td.valid)
-    if base_fit is not None and valid_ll > base_fit[-1]:
-        arch, (model, cross, report, feed, valid_auc, valid_ll) = _check_against_baseline(
-            td, arch, (model, cross, report, feed, valid_auc, valid_ll), base_fit, options, quiet, device)
     retrain_seconds = time.perf_counter() - t1
     test_auc, test_ll = evaluate(model, feed, td.test)  # before the export, which moves the model to CPU
     compact = export_compact(model, td, arch, cross_keys=cross[2] if cross else None)
@@ -303,30 +312,31 @@ def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Pat
     return result
 
 
-def _check_against_baseline(td: TrainingData, arch: Arch, fitted: tuple, base_fit: tuple, options: GateOptions,
-                            quiet: bool, device: Any) -> tuple[Arch, tuple]:
-    """The retrained architecture validates worse than the baseline on every field (its fit
-    ``base_fit``). Candidates: the search's choice, the same with the fields its permutation
-    tests dropped kept (``arch.restore``, one more retrain; a small validation split fails
-    weak real fields), and the baseline itself; the lowest valid log loss wins, so a search
-    never hands over a model that validates worse than the plain one. Fits are
-    ``(model, cross, report, feed, valid AUC, valid log loss)``; the outcome is recorded under
+def _check_against_baseline(td: TrainingData, arch: Arch, fitted: tuple, search_ll: float, base_fit: tuple,
+                            base_ll: float, rows: np.ndarray, options: GateOptions, quiet: bool,
+                            device: Any) -> tuple[Arch, tuple]:
+    """The retrained architecture validates worse than the baseline on every field (log loss
+    on ``rows``: ``search_ll`` against ``base_ll``). Candidates: the search's choice, the same
+    with the fields its permutation tests dropped kept (``arch.restore``, one more retrain; a
+    small validation split fails weak real fields), and the baseline itself; the lowest log
+    loss on ``rows`` wins, so a search never hands over a model that validates worse than the
+    plain one. Fits are ``(model, cross, report, feed)``; the outcome is recorded under
     ``field_check``."""
     from autofeat.models.trainer import Feed, evaluate
 
     names = td.names
-    fits: dict[str, tuple[Arch, tuple]] = {"search": (arch, fitted)}
+    fits: dict[str, tuple[Arch, tuple, float]] = {"search": (arch, fitted, search_ll)}
     back: list[str] = []
     if arch.restore is not None:
         restore = arch.restore
         model, cross, report = retrain(td, restore, options, quiet)
         feed = Feed(td.ids[:, restore.fields], td.y, None if cross is None else cross[0], device)
-        fits["restored"] = (restore, (model, cross, report, feed, *evaluate(model, feed, td.valid)))
+        fits["restored"] = (restore, (model, cross, report, feed), evaluate(model, feed, rows)[1])
         back = [names[f] for f in restore.fields if f not in arch.fields]
-    fits["baseline"] = (Arch(fields=list(range(len(td.sizes)))), base_fit)
-    chosen = min(fits, key=lambda k: fits[k][1][-1])  # ties: the first, the search's own
-    check: dict[str, Any] = {f"{k}_valid_logloss": fit[-1] for k, (_, fit) in fits.items()}
-    check.update(restored_fields=back, chosen=chosen)
+    fits["baseline"] = (Arch(fields=list(range(len(td.sizes)))), base_fit, base_ll)
+    chosen = min(fits, key=lambda k: fits[k][2])  # ties: the first, the search's own
+    check: dict[str, Any] = {f"{k}_valid_logloss": ll for k, (_, _, ll) in fits.items()}
+    check.update(restored_fields=back, chosen=chosen, rows=int(rows.size))
     extra = dict(arch.extra, field_check=check)
     if chosen == "search":
         return replace(arch, extra=extra), fitted

@@ -153,7 +153,7 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
         restore = Arch(fields=candidates, block_of=block_of, dim_keep=restore_keep, state=state,
                        extra={"block_dims": block_dims(restore_keep)})
     return Arch(
-        fields=fields, block_of=block_of, dim_keep=dim_keep, state=state, restore=restore,
+        fields=fields, block_of=block_of, dim_keep=dim_keep, state=state, restore=restore, check_rows=held_rows,
         extra={"params_before": params_before, "search_history": report.history,
                "block_dims": block_dims(dim_keep),
                "block_sizes": {names[f]: [n for ff, n in info if ff == f] for f in range(len(td.sizes))},
