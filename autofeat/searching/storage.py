@@ -37,7 +37,7 @@ from typing import Any
 
 from autofeat.errors import OptionError
 
-__all__ = ["open_storage", "recover_dead_local_trials", "heartbeat", "fail_stale_trials", "WORKER_ATTR",
+__all__ = ["check_storage_url", "open_storage", "recover_dead_local_trials", "heartbeat", "fail_stale_trials", "WORKER_ATTR",
            "worker_id"]
 
 WORKER_ATTR = "autofeat:worker"
@@ -53,6 +53,23 @@ LOCK_GRACE_SECONDS = 30
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def check_storage_url(url: str | None) -> None:
+    """A one-line OptionError for a storage URL that cannot work, before any data is read
+    (``journal:`` alone or on a folder failed with a traceback when the journal was opened)."""
+    if url is None:
+        return
+    if url.startswith("journal:"):
+        path = url[len("journal:"):]
+        if not path:
+            raise OptionError("--storage journal:: give the journal file's path, e.g. journal:runs/study.journal")
+        if os.path.isdir(path):
+            raise OptionError(f"--storage {url}: {path} is a folder; give a file in it, e.g. "
+                              f"journal:{os.path.join(path, 'study.journal')}")
+        return
+    if "://" not in url:
+        raise OptionError(f"--storage {_safe(url)!r}: expected journal:PATH, sqlite:///PATH or postgresql://...")
 
 
 def open_storage(url: str | None, out_dir: Path) -> Any:
@@ -97,7 +114,11 @@ def open_storage(url: str | None, out_dir: Path) -> Any:
 def _journal_file() -> type:
     """Optuna's JournalFileBackend writing only to the journal itself (built on first use)."""
     from optuna.storages.journal import JournalFileBackend
-    from optuna.storages.journal._file import get_lock_file
+
+    try:  # private helper; its module was renamed within Optuna 4
+        from optuna.storages.journal._file import get_lock_file
+    except ImportError:  # pragma: no cover - Optuna 4.0-4.x
+        from optuna.storages.journal._file_lock import get_lock_file
 
     from autofeat.report.atomic import open_no_follow
 
