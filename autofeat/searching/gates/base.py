@@ -108,6 +108,7 @@ class GateOptions:
     pair_penalty: float = 1e-3
 
     def check(self) -> None:
+        require_torch()
         from autofeat.models.backbones import BACKBONES
 
         if self.model not in BACKBONES:
@@ -187,6 +188,20 @@ def snapshot(model: Any) -> dict[str, Any]:
 def search_epochs(options: GateOptions, method: str) -> int:
     """``--search-epochs``, or the method's default."""
     return options.search_epochs or SEARCH_EPOCHS[method]
+
+
+TORCH_HINT = ("pip install 'autofeat[torch]' (CPU only, no CUDA download: "
+              "pip install torch --index-url https://download.pytorch.org/whl/cpu)")
+
+
+def require_torch() -> None:
+    """The gate methods train PyTorch models; torch is an optional dependency (ranking, the
+    Optuna/LightGBM search and the selector do without it), so say in one line how to add it."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise OptionError(f"the gate methods (optfs, dnis, optinter) need PyTorch, which is not "
+                          f"installed: {TORCH_HINT}") from None
 
 
 def device_of(options: GateOptions) -> Any:
