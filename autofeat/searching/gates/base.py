@@ -285,7 +285,7 @@ def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Pat
         rows = td.valid if arch.check_rows is None else arch.check_rows
         search_ll, base_ll = evaluate(model, feed, rows)[1], evaluate(base_fit[0], base_fit[3], rows)[1]
         if search_ll > base_ll:
-            arch, fitted = _check_against_baseline(td, arch, fitted, search_ll, base_fit[:4], base_ll, rows,
+            arch, fitted = _check_against_baseline(td, arch, fitted, search_ll, base_fit, base_ll, rows,
                                                    options, quiet, device)
     model, cross, report, feed = fitted
     valid_auc, valid_ll = evaluate(model, feed, td.valid)
@@ -443,8 +443,7 @@ def describe_check(check: dict[str, Any]) -> str:
 def plain_baseline(td: TrainingData, options: GateOptions, quiet: bool) -> tuple[dict[str, float], tuple]:
     """The same backbone on every candidate field, no gates, same split and seed:
     ``all_features_*`` metrics (valid/test AUC and log loss, parameters, epochs), and the fit
-    as ``(model, None, FitReport, feed, valid AUC, valid log loss)`` (the form :func:`run`
-    compares architectures in)."""
+    as ``(model, None, FitReport, feed)`` (the form :func:`run` compares architectures in)."""
     import torch
 
     from autofeat.models.backbones import CTRModel
@@ -462,7 +461,7 @@ def plain_baseline(td: TrainingData, options: GateOptions, quiet: bool) -> tuple
              "all_features_test_auc": test_auc, "all_features_test_logloss": test_ll,
              "all_features_params": count_params(model), "all_features_epochs": report.epochs_run,
              "all_features_seconds": round(time.perf_counter() - t, 3)},
-            (model, None, report, feed, valid_auc, valid_ll))
+            (model, None, report, feed))
 
 
 def field_tests(model: Any, feed: Any, valid: np.ndarray, fields: Sequence[int], seed: int,
