@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from autofeat.errors import AutofeatError
-from autofeat.report.atomic import RANK_FILES, SEARCH_FILES, refuse_overwriting_input
+from autofeat.report.atomic import RANK_FILES, SEARCH_FILES, check_out_dir, refuse_overwriting_input
 
 __all__ = ["main", "build_parser", "cli_reference"]
 
@@ -43,14 +44,53 @@ def _int_at_least(low: int):  # type: ignore[no-untyped-def]
 
 
 _positive_int = _int_at_least(1)
-_nonneg_int = _int_at_least(0)
+_nonneg_int = _int_at_least(0)  # also --seed: NumPy refuses a negative seed deep inside the run
+
+
+def _finite_float(text: str) -> float:
+    """A float that is not nan or inf: ``--lr nan`` passed every range check (comparisons
+    with nan are false) and broke the run later."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return v
+
+
+def _positive_float(text: str) -> float:
+    v = _finite_float(text)
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return v
+
+
+def _delimiter(text: str) -> str:
+    """One character: Arrow's parser takes nothing else (',,' or a typed '\\t' crashed it)."""
+    if text == "\\t":
+        raise argparse.ArgumentTypeError("'\\t' is two characters; for a TAB pass --delimiter $'\\t' (bash)")
+    if len(text) != 1:
+        raise argparse.ArgumentTypeError(f"must be one character, got {text!r}")
+    return text
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    """Comma-separated positive integers (--hidden 256,128)."""
+    try:
+        values = tuple(int(t) for t in _csv_list(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected integers >= 1, got {text!r}")
+    return values
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", help="CSV/TSV (optionally .gz/.bz2/.zst) or Parquet file")
     p.add_argument("--label", required=True, help="label column name (index for --no-header files)")
     p.add_argument("--no-header", action="store_true", help="the file has no header row; columns are named 0, 1, ...")
-    p.add_argument("--delimiter", help="field separator (default: sniffed from the first line)")
+    p.add_argument("--delimiter", type=_delimiter, help="field separator (default: sniffed from the first line)")
     p.add_argument("--ignore", type=_csv_list, action="extend", default=[], metavar="COLS", help="comma-separated columns to skip")
     p.add_argument("--numeric", type=_csv_list, action="extend", default=[], metavar="COLS", help="columns to treat as numeric (binned)")
     p.add_argument("--categorical", type=_csv_list, action="extend", default=[], metavar="COLS", help="columns to treat as categorical")
@@ -67,7 +107,7 @@ def _add_rank_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--redundancy-top", type=_nonneg_int, default=100, help="leading positions filled by the mRMR greedy (default 100)")
     # All-missing columns are always findings now; the flag is kept so old command lines run.
     p.add_argument("--allow-empty-columns", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--seed", type=int, default=0, help="seed for row samples (default 0)")
+    p.add_argument("--seed", type=_nonneg_int, default=0, help="seed for row samples (default 0)")
     p.add_argument("--n-jobs", type=_positive_int, help="threads (default: all usable cores; at most that many)")
 
 
@@ -75,7 +115,7 @@ _OPTUNA_FLAGS: dict[str, dict[str, Any]] = {
     "--space": {"type": _csv_list, "help": "comma-separated search spaces: built-in names or .toml paths (default feature_subset,lightgbm)"},
     "--spaces-dir": {"help": "folder with more space files"},
     "--trials": {"type": _positive_int, "help": "global budget of finished trials (default 30)"},
-    "--timeout": {"type": float, "help": "seconds this worker may spend"},
+    "--timeout": {"type": _positive_float, "help": "seconds this worker may spend"},
     "--storage": {"help": "journal:PATH, sqlite:///PATH or postgresql://... (default: a journal in --out)"},
     "--study": {"help": "study name to create or continue (default autofeat)"},
     "--second-objective": {"choices": ["n_features"], "help": "also minimize the number of features (Pareto front)"},
@@ -83,33 +123,35 @@ _OPTUNA_FLAGS: dict[str, dict[str, Any]] = {
 _GATE_FLAGS: dict[str, dict[str, Any]] = {
     "--model": {"help": "backbone: lr, fm, deepfm, dcn, ipnn, dnn (default deepfm)"},
     "--dim": {"type": _positive_int, "help": "embedding width (default 16)"},
-    "--hidden": {"help": "comma-separated MLP widths (default 256,128)"},
+    "--hidden": {"type": _int_list, "help": "comma-separated MLP widths (default 256,128)"},
     "--epochs": {"type": _positive_int, "help": "most retrain epochs; early stopping by --stop-on (default 10)"},
     "--search-epochs": {"type": _positive_int, "help": "search epochs (default 3; optinter 2)"},
     "--batch-size": {"type": _positive_int, "help": "rows per step (default: train rows / 100, within 256..4096)"},
-    "--lr": {"type": float, "help": "learning rate of the weights (default 1e-3)"},
-    "--field-z": {"type": float, "help": "optfs/dnis: a field stays if shuffling it on valid rows raises log loss "
-                                         "by this many standard errors (default 1; 0 keeps all)"},
-    "--path-tolerance": {"type": float, "help": "optfs: keep the sparsest gate state whose valid AUC is within this "
-                                                "of the best (default 0.001)"},
+    "--lr": {"type": _finite_float, "help": "learning rate of the weights (default 1e-3)"},
+    "--field-z": {"type": _finite_float,
+                  "help": "optfs/dnis: a field stays if shuffling it on valid rows raises log loss "
+                          "by this many standard errors (default 1; 0 keeps all)"},
+    "--path-tolerance": {"type": _finite_float,
+                         "help": "optfs: keep the sparsest gate state whose valid AUC is within this "
+                                 "of the best (default 0.001)"},
     "--patience": {"type": _positive_int, "help": "epochs without a better valid score before stopping (default 1)"},
     "--stop-on": {"choices": ["logloss", "auc"],
                   "help": "valid score that picks the best epoch: lowest logloss or highest auc (default logloss)"},
     "--device": {"help": "cpu or cuda (default cpu)"},
     "--min-count": {"type": _positive_int, "help": "train rows a value needs for its own id; rarer share the OOV id (default 2)"},
     "--time-column": {"help": "split by this column's order (newest rows test) instead of a seeded shuffle"},
-    "--final-temp": {"type": float, "help": "optfs: gate temperature at the last search epoch (default 200)"},
-    "--penalty": {"type": float, "help": "optfs: sparsity weight on the mean gate (default 20)"},
-    "--gate-lr": {"type": float, "help": "optfs: learning rate of the gates (default 1e-2)"},
+    "--final-temp": {"type": _finite_float, "help": "optfs: gate temperature at the last search epoch (default 200)"},
+    "--penalty": {"type": _finite_float, "help": "optfs: sparsity weight on the mean gate (default 20)"},
+    "--gate-lr": {"type": _finite_float, "help": "optfs: learning rate of the gates (default 1e-2)"},
     "--rewind-epoch": {"type": _nonneg_int, "help": "optfs: retrain from the weights after this search epoch (default 1)"},
     "--blocks": {"type": _positive_int, "help": "dnis: frequency blocks per field (default 4)"},
-    "--arch-lr": {"type": float, "help": "dnis/optinter: learning rate of the selection weights (default 1e-2)"},
-    "--l1": {"type": float, "help": "dnis: L1 weight on the dimension weights (default 1e-5)"},
-    "--keep": {"type": float, "help": "dnis: fraction of embedding parameters kept (default 0.5)"},
+    "--arch-lr": {"type": _finite_float, "help": "dnis/optinter: learning rate of the selection weights (default 1e-2)"},
+    "--l1": {"type": _finite_float, "help": "dnis: L1 weight on the dimension weights (default 1e-5)"},
+    "--keep": {"type": _finite_float, "help": "dnis: fraction of embedding parameters kept (default 0.5)"},
     "--pairs-top": {"type": _nonneg_int, "help": "optinter: candidate pairs from the ranking (default 10)"},
     "--cross-min-count": {"type": _positive_int, "help": "optinter: train rows a cross value needs for its own id (default 5)"},
-    "--min-temp": {"type": float, "help": "optinter: softmax temperature at the end of the search (default 0.01)"},
-    "--pair-penalty": {"type": float, "help": "optinter: cost on memorize/factorize weights (default 1e-3)"},
+    "--min-temp": {"type": _finite_float, "help": "optinter: softmax temperature at the end of the search (default 0.01)"},
+    "--pair-penalty": {"type": _finite_float, "help": "optinter: cost on memorize/factorize weights (default 1e-3)"},
 }
 # Flags whose option name differs from the flag.
 _RENAMED = {"trials": "n_trials", "study": "study_name"}
@@ -140,12 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="largest cardinality of the Zipf columns (default 100000)")
     g.add_argument("--max-noise-cardinality", type=_positive_int, default=1_000_000,
                    help="largest cardinality of the uniform noise columns (default 1000000)")
-    g.add_argument("--zipf", type=float, default=1.1,
+    g.add_argument("--zipf", type=_finite_float, default=1.1,
                    help="Zipf exponent of the categoricals' level frequencies (default 1.1)")
-    g.add_argument("--ctr", type=float, default=0.17, help="target click rate (default 0.17)")
+    g.add_argument("--ctr", type=_finite_float, default=0.17, help="target click rate (default 0.17)")
     g.add_argument("--no-planted", action="store_true", help="no interaction/leak/id/duplicate columns")
     g.add_argument("--no-header", action="store_true", help="write no header row")
-    g.add_argument("--seed", type=int, default=0, help="seed: the same seed gives the same file (default 0)")
+    g.add_argument("--seed", type=_nonneg_int, default=0, help="seed: the same seed gives the same file (default 0)")
 
     s = sub.add_parser("search", help="search features, embedding dims or pair interactions over the ranking's best features")
     _add_data_args(s)
@@ -158,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sample-rows", type=_positive_int, help="search on a seeded sample of N rows")
     s.add_argument("--no-baseline", action="store_true",
                    help="skip the model on every candidate feature (reported as all_features_* in result.json)")
-    s.add_argument("--seed", type=int, help="seed (default 0)")
+    s.add_argument("--seed", type=_nonneg_int, help="seed (default 0)")
     s.add_argument("--n-jobs", type=_positive_int, help="threads (default: all usable cores; at most that many)")
     s.add_argument("--out", required=True, help="output folder (result.json, report.html; optuna: study journal; gates: model.pt)")
     s.add_argument("--quiet", action="store_true")
@@ -176,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="generate data, rank it and write the report (no data needed)")
     d.add_argument("--out", default="autofeat-demo", help="output folder (default autofeat-demo)")
     d.add_argument("--rows", type=_positive_int, default=200_000)
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--seed", type=_nonneg_int, default=0)
     d.add_argument("--quiet", action="store_true")
     return parser
 
@@ -221,9 +263,8 @@ def _cmd_rank(args: argparse.Namespace) -> int:
 
     if args.out is None and args.format == "text":
         raise AutofeatError("autofeat rank: give --out DIR (or --format json to print the ranking)")
-    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise AutofeatError(f"--out {args.out}: exists and is not a folder")
     if args.out:  # before the ranking: nothing is computed or written for a bad --out
+        check_out_dir(args.out)
         refuse_overwriting_input(args.data, [Path(args.out) / n for n in RANK_FILES], "--out")
     ranking = rank(
         args.data, args.label, header=not args.no_header, delimiter=args.delimiter,
@@ -247,8 +288,7 @@ def _cmd_rank(args: argparse.Namespace) -> int:
 def _cmd_search(args: argparse.Namespace) -> int:
     from autofeat.searching.api import search
 
-    if Path(args.out).exists() and not Path(args.out).is_dir():
-        raise AutofeatError(f"--out {args.out}: exists and is not a folder")
+    check_out_dir(args.out)  # before the search: a bad --out was found when the results were saved
     refuse_overwriting_input(args.data, [Path(args.out) / n for n in SEARCH_FILES], "--out")
     gate = args.method != "optuna"
     mine, other = (_GATE_FLAGS, _OPTUNA_FLAGS) if gate else (_OPTUNA_FLAGS, _GATE_FLAGS)
@@ -344,6 +384,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from autofeat.datasets import write_ctr_csv
     from autofeat.ranking.api import rank
 
+    check_out_dir(args.out)  # an existing file here failed with a traceback
     out = Path(args.out)
     data = out / "data.csv"
     truth = write_ctr_csv(data, args.rows, seed=args.seed)

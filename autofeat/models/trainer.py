@@ -11,6 +11,7 @@ the shorter validation split).
 from __future__ import annotations
 
 import copy
+import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -64,8 +65,10 @@ class TrainOptions:
         for name in ("epochs", "batch_size", "patience"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise OptionError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
-        if self.lr <= 0:
-            raise OptionError(f"--lr must be > 0, got {self.lr}")
+        if not (math.isfinite(self.lr) and self.lr > 0):  # nan passed `lr <= 0` and trained NaN weights
+            raise OptionError(f"--lr must be a number > 0, got {self.lr}")
+        if self.seed < 0:  # NumPy refuses a negative seed, after the data was read
+            raise OptionError(f"--seed must be >= 0, got {self.seed}")
         if self.stop_on not in STOP_ON:
             raise OptionError(f"--stop-on {self.stop_on!r}: unknown (known: {', '.join(STOP_ON)})")
         if self.n_jobs is not None and self.n_jobs < 1:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["atomic_path", "write_text_atomic", "write_bytes_atomic", "refuse_overwriting_input",
-           "open_no_follow", "refuse_link", "RANK_FILES", "SEARCH_FILES"]
+           "check_out_dir", "open_no_follow", "refuse_link", "RANK_FILES", "SEARCH_FILES"]
 
 # What rank and search write into their output folder (checked against the input first).
 RANK_FILES = ("ranking.json", "ranking.tsv", "report.html")
@@ -62,6 +62,30 @@ def refuse_overwriting_input(data: str | Path, outputs: Iterable[Path], flag: st
     for out in outputs:
         if os.path.realpath(out) == src:
             raise OptionError(f"{flag}: writing {out} would overwrite the input {data}; choose another {flag}")
+
+
+def check_out_dir(out: str | Path, flag: str = "--out") -> None:
+    """Raise a one-line OptionError unless ``out`` is a folder this process can create or
+    write into. Called before any work: a file, a read-only folder or a path under /proc
+    was found only when the results were saved, after the whole computation.
+
+    Writability is tried, not guessed from mode bits (root ignores them; /proc and
+    read-only mounts do not): an empty folder is made and removed in the nearest existing
+    folder on the way to ``out``, so nothing is left behind."""
+    from autofeat.errors import OptionError
+
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise OptionError(f"{flag} {out}: exists and is not a folder")
+    near = path
+    while not near.exists() and near != near.parent:
+        near = near.parent
+    if not near.is_dir():
+        raise OptionError(f"{flag} {out}: {near} is not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".autofeat-probe-", dir=near))
+    except OSError as exc:
+        raise OptionError(f"{flag} {out}: cannot write in {near} ({exc.strerror or exc})") from None
 
 
 def _link_error(path: str | Path) -> Exception:

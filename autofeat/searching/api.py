@@ -83,7 +83,10 @@ def search(
         options["include"] = tuple(inc.split(",") if isinstance(inc, str) else inc)
     if isinstance(options.get("hidden"), (list, str)):
         h = options["hidden"]
-        options["hidden"] = tuple(int(x) for x in (h.split(",") if isinstance(h, str) else h))
+        try:
+            options["hidden"] = tuple(int(x) for x in (h.split(",") if isinstance(h, str) else h))
+        except (TypeError, ValueError):  # "a,b": a user's typo, not a bug
+            raise OptionError(f"--hidden {h!r}: expected comma-separated integers") from None
     opts = Options(**options)
     opts.check()  # a bad option fails before any data is read
     if opts.n_jobs is not None:  # more threads than cores crashed LightGBM's OpenMP and torch

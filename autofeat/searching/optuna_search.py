@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import warnings
@@ -38,6 +39,7 @@ from autofeat.searching.result import SearchResult
 from autofeat.searching.spaces import SearchSpace, load_space
 from autofeat.searching.storage import (
     WORKER_ATTR,
+    check_storage_url,
     fail_stale_trials,
     heartbeat,
     open_storage,
@@ -93,6 +95,11 @@ class OptunaSearchOptions:
     def check(self) -> None:
         if self.n_trials < 1:
             raise OptionError(f"--trials must be >= 1, got {self.n_trials}")
+        if self.seed < 0:  # NumPy refuses it, after the data was read
+            raise OptionError(f"--seed must be >= 0, got {self.seed}")
+        if self.timeout is not None and not (math.isfinite(self.timeout) and self.timeout > 0):
+            raise OptionError(f"--timeout must be a number of seconds > 0, got {self.timeout}")
+        check_storage_url(self.storage)
         if self.max_features < 1:
             raise OptionError(f"--max-features must be >= 1, got {self.max_features}")
         if self.second_objective not in (None, "n_features"):

@@ -37,8 +37,8 @@ from typing import Any
 
 from autofeat.errors import OptionError
 
-__all__ = ["check_storage_url", "open_storage", "recover_dead_local_trials", "heartbeat", "fail_stale_trials", "WORKER_ATTR",
-           "worker_id"]
+__all__ = ["check_storage_url", "open_storage", "recover_dead_local_trials", "heartbeat", "fail_stale_trials",
+           "WORKER_ATTR", "worker_id"]
 
 WORKER_ATTR = "autofeat:worker"
 RETRY_ATTR = "autofeat:retry_of"
