@@ -234,6 +234,7 @@ def _scan_once(
             if not encoders:
                 for name in features:
                     dtype = batch.schema.field(name).type
+                    check_column_type(source.name, name, dtype, forced_numeric=name in numeric)
                     kind: Kind = (
                         "numeric" if name in numeric
                         else "categorical" if name in categorical
@@ -276,6 +277,18 @@ def _scan_once(
     )
     # Integers are ids as often as counts: unless the kind was forced, both views are scored.
     return binned_views(sc, [f for f, name in enumerate(features) if name not in categorical], bins)
+
+
+def check_column_type(source: str, name: str, dtype: pa.DataType, *, forced_numeric: bool) -> None:
+    """A one-line error for a column the encoders cannot take (they failed with a traceback):
+    nested values (Parquet lists, structs, maps), or text forced to ``--numeric``."""
+    if pa.types.is_nested(dtype):
+        raise DataError(f"{source}: column {name!r} holds {dtype} values (lists, structs and maps cannot be "
+                        f"ranked); pass --ignore {name}")
+    numeric = (pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype)
+               or pa.types.is_temporal(dtype) or pa.types.is_boolean(dtype) or pa.types.is_null(dtype))
+    if forced_numeric and not numeric:
+        raise OptionError(f"--numeric {name}: the column holds {dtype} values, not numbers, in {source}")
 
 
 def _encode_column(codes: np.ndarray, batch: Any, encoders: Sequence[Any], features: list[str], f: int) -> None:

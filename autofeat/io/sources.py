@@ -19,9 +19,10 @@ from typing import Any, NoReturn
 import numpy as np
 import pyarrow as pa
 
-from autofeat.errors import DataError
+from autofeat.errors import DataError, OptionError
 
-__all__ = ["Source", "SchemaChanged", "check_delimiter", "open_source", "read_table", "table_source", "to_arrow_table"]
+__all__ = ["Source", "SchemaChanged", "check_delimiter", "check_delimiter_value", "open_source", "read_table",
+           "table_source", "to_arrow_table"]
 
 # Streaming parses 4 MiB blocks: Arrow's reader holds several blocks in flight, so memory
 # grows with the block size (measured: 4 MiB -> 0.3 GB, 32 MiB -> 1.5 GB peak on 10M rows),
@@ -148,7 +149,7 @@ class _CsvSource(Source):
                 reader = pacsv.open_csv(
                     stream, read_options=read, parse_options=parse, convert_options=convert
                 )
-            except pa.ArrowInvalid as exc:
+            except (pa.ArrowInvalid, OSError) as exc:  # OSError: a truncated or fake .gz/.bz2
                 if "Empty CSV file" in str(exc):
                     raise DataError(f"{self.path}: the file is empty") from None
                 self._raise_read_error(exc, 0)
@@ -162,6 +163,10 @@ class _CsvSource(Source):
         try:
             with self._open() as (_, reader):
                 names = list(reader.schema.names)
+        except UnicodeDecodeError as exc:  # Arrow hands the names over as bytes; Python wants UTF-8
+            byte = exc.object[exc.start:exc.start + 1]
+            raise DataError(f"{self.path}: the header is not UTF-8 text (byte {byte!r}); convert the file, "
+                            "e.g. iconv -f latin1 -t utf-8") from None
         finally:
             self.block_bytes = block
         if not self.header:
@@ -258,6 +263,10 @@ class _CsvSource(Source):
                 raise SchemaChanged(name)
 
     def _raise_read_error(self, exc: BaseException, rows: int) -> NoReturn:
+        codec = _codec(self.path)
+        if codec and isinstance(exc, (OSError, pa.ArrowInvalid)) and _decompression_error(exc):
+            raise DataError(f"{self.path}: cannot decompress as {codec} ({_one_line(exc)}): the file is truncated "
+                            f"or not {codec}-compressed")
         if not isinstance(exc, pa.ArrowInvalid):
             raise exc
         msg = _one_line(exc)
@@ -291,6 +300,30 @@ def _default_in_memory_bytes() -> int:
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _decompression_error(exc: BaseException) -> bool:
+    """Whether Arrow's error comes from the decompressor (zlib, bz2, zstd), not the parser."""
+    text = str(exc).lower()
+    return any(w in text for w in ("gzip", "zlib", "inflate", "bz2", "bzip", "zstd", "compress", "truncated"))
+
+
+def _check_names(source: Source) -> None:
+    """Column names must be unique: every column is looked up by name (a duplicate, the label
+    twice included, failed deep inside the scan with a traceback)."""
+    seen: set[str] = set()
+    for name in source.names:
+        if name in seen:
+            at = [i + 1 for i, n in enumerate(source.names) if n == name]
+            raise DataError(f"{source.name}: column name {name!r} appears {len(at)} times (columns "
+                            f"{', '.join(map(str, at))}); rename all but one")
+        seen.add(name)
+
+
+def check_delimiter_value(delimiter: str | None, name: str = "delimiter") -> None:
+    """A delimiter is one character (Arrow's parser failed with a traceback on ',,')."""
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise OptionError(f"{name} {delimiter!r}: must be one character")
 
 
 def _codec(path: Path) -> str | None:
@@ -410,6 +443,15 @@ def open_source(
     """
     if isinstance(data, Source):
         return data
+    check_delimiter_value(delimiter)
+    source = _open_source(data, header=header, delimiter=delimiter, names=names, batch_rows=batch_rows,
+                          block_bytes=block_bytes, in_memory_bytes=in_memory_bytes)
+    _check_names(source)
+    return source
+
+
+def _open_source(data: Any, *, header: bool, delimiter: str | None, names: list[str] | None, batch_rows: int,
+                 block_bytes: int, in_memory_bytes: int | None) -> Source:
     if isinstance(data, (str, os.PathLike)):
         path = Path(data)
         if not path.exists():
