@@ -20,7 +20,10 @@ Sections and keys:
     ``top_pairs``: int; ``choices``: subset of ``["naive", "memorize", "factorize"]``.
 
 A parameter is a fixed value, ``{low, high}`` (ints if both are ints; ``log = true`` for a
-log scale; ``step`` optional) or ``{choices = [...]}``.
+log scale; ``step`` optional, > 0, not with ``log``) or ``{choices = [...]}``. Every value a
+``[lightgbm]`` key can take is checked on load against LightGBM's limits (``num_leaves``
+2..131072, fractions in (0, 1], ``learning_rate`` > 0, ...), so a bad space fails before the
+first trial.
 
 Example:
     >>> from autofeat.searching.spaces import load_space
@@ -31,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -54,6 +58,23 @@ _SECTIONS: dict[str, set[str]] = {
     "interactions": {"top_pairs", "choices"},
 }
 _METHODS = {"naive", "memorize", "factorize"}
+_INF = float("inf")
+# LightGBM's own limits per key: (integer?, low, high, low excluded). A value outside them
+# passed the loader and failed in the first trial, leaving a FAIL trial in the study.
+_LGB_LIMITS: dict[str, tuple[bool, float, float, bool]] = {
+    "learning_rate": (False, 0, _INF, True),
+    "num_leaves": (True, 2, 131_072, False),
+    "min_data_in_leaf": (True, 0, _INF, False),
+    "feature_fraction": (False, 0, 1, True),
+    "bagging_fraction": (False, 0, 1, True),
+    "lambda_l1": (False, 0, _INF, False),
+    "lambda_l2": (False, 0, _INF, False),
+    "cat_smooth": (False, 0, _INF, False),
+    "cat_l2": (False, 0, _INF, False),
+    "max_cat_threshold": (True, 1, _INF, False),
+    "min_gain_to_split": (False, 0, _INF, False),
+    "max_depth": (True, -_INF, _INF, False),  # <= 0: no limit
+}
 
 
 @dataclass(frozen=True)
@@ -139,16 +160,54 @@ def _param(label: str, section: str, key: str, value: Any) -> Param:
         if "low" not in value or "high" not in value:
             raise OptionError(f"{where}: a range needs both low and high")
         low, high = value["low"], value["high"]
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)):
+        if not all(_is_number(v) for v in (low, high)):
             raise OptionError(f"{where}: low and high must be numbers")
         if low > high:
             raise OptionError(f"{where}: low {low} > high {high}")
-        if value.get("log") and low <= 0:
+        log, step = value.get("log", False), value.get("step")
+        if not isinstance(log, bool):
+            raise OptionError(f"{where}: log must be true or false")
+        if log and low <= 0:
             raise OptionError(f"{where}: a log range needs low > 0")
-        return Param(key, low=low, high=high, log=bool(value.get("log", False)), step=value.get("step"))
+        # Optuna refuses these when the first trial draws the value (a FAIL trial, exit 1).
+        if step is not None:
+            if not _is_number(step) or step <= 0:
+                raise OptionError(f"{where}: step must be a number > 0, got {step!r}")
+            if log:
+                raise OptionError(f"{where}: step and log = true cannot be combined")
+            if isinstance(low, int) and isinstance(high, int) and not isinstance(step, int):
+                raise OptionError(f"{where}: step of an integer range must be an integer, got {step!r}")
+        return Param(key, low=low, high=high, log=log, step=step)
     if isinstance(value, list):
         return Param(key, choices=tuple(value))
     return Param(key, fixed=value)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _values(p: Param) -> list[Any]:
+    """The values a parameter can take, as far as a check needs: fixed, choices or a range's ends."""
+    if p.choices is not None:
+        return list(p.choices)
+    return [p.fixed] if p.low is None else [p.low, p.high]
+
+
+def _check_lightgbm_value(where: str, key: str, p: Param) -> None:
+    """Every value a [lightgbm] parameter can take (fixed, each choice, a range's ends) is of
+    the key's type and within LightGBM's limits: checked at load, not in the first trial."""
+    integer, low, high, open_low = _LGB_LIMITS[key]
+    kind = "an integer" if integer else "a number"
+    for v in _values(p):
+        if not (isinstance(v, int) and not isinstance(v, bool) if integer else _is_number(v)):
+            raise OptionError(f"{where}: must be {kind}, got {v!r}")
+        if v < low or v > high or (open_low and v == low):
+            if high == _INF:
+                bounds = f"{'>' if open_low else '>='} {low:g}"
+            else:
+                bounds = f"in {'(' if open_low else '['}{low:g}, {high:g}]"
+            raise OptionError(f"{where}: must be {bounds}, got {v!r}")
 
 
 def _check_section(label: str, section: str, params: dict[str, Param]) -> None:
@@ -161,11 +220,15 @@ def _check_section(label: str, section: str, params: dict[str, Param]) -> None:
     if section == "lightgbm":
         fixed_int("num_boost_round", 1)
         fixed_int("early_stopping_rounds", 1)
+        for key, p in params.items():
+            if key in _LGB_LIMITS:
+                _check_lightgbm_value(f"{label}: [lightgbm] {key}", key, p)
     elif section == "feature_subset":
         fixed_int("include_flags_for", 0)
         top = params.get("top_k")
-        if top is not None and (top.fixed is not None and (not isinstance(top.fixed, int) or top.fixed < 1)):
-            raise OptionError(f"{label}: [feature_subset] top_k must be an integer >= 1 or a range")
+        values = [] if top is None else _values(top)
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values):
+            raise OptionError(f"{label}: [feature_subset] top_k must be an integer >= 1 or a range of them")
     elif section == "embedding_dims":
         ch = params.get("choices")
         if ch is None or ch.choices is None or not all(isinstance(c, int) and c > 0 for c in ch.choices):
