@@ -38,9 +38,12 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import math
 import os
 import re
 import time
+import types
+import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -69,6 +72,18 @@ _SEARCH_FROM_PRUNE = {"max_features", "include"}
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
+# Value types of the keys that are not dataclass fields (those take their field's type).
+_TYPES: dict[str, dict[str, Any]] = {
+    "data": {"path": str, "label": str | int, "header": bool, "delimiter": str,
+             "ignore": list[str], "numeric": list[str], "categorical": list[str]},
+    "prune": {"top_k": int, "include": list[str]},
+    "output": {"dir": str},
+    "search": {"name": str, "method": str, "trials": int, "study": str, "space": str | list[str]},
+}
+# [[search]] keys named differently from their options field.
+_SEARCH_FIELDS = {"trials": "n_trials", "study": "study_name"}
+
+
 def _search_keys(method: str) -> set[str]:
     """Keys a ``[[search]]`` table may have for ``method``: the Optuna study's, or for a
     gate method (optfs, dnis, optinter) every :class:`GateOptions` field."""
@@ -95,9 +110,114 @@ class Job:
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
 
+def _options_class(section: str, method: str) -> type:
+    """The dataclass whose fields type a [rank] or [[search]] table's keys."""
+    if section == "rank":
+        from autofeat.ranking.api import RankOptions
+
+        return RankOptions
+    if method == "optuna":
+        from autofeat.searching.optuna_search import OptunaSearchOptions
+
+        return OptunaSearchOptions
+    from autofeat.searching.gates.base import GateOptions
+
+    return GateOptions
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    """Whether a TOML value fits a type hint (a list stands for a tuple; an int for a float)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, a) for a in args)
+    if origin is typing.Literal:
+        return value in args
+    if origin in (list, tuple):
+        return isinstance(value, list) and all(_matches(v, args[0]) for v in value)
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:  # TOML has nan and inf; no option takes them
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True
+
+
+def _describe(hint: Any) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in args if a is not type(None))
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin in (list, tuple):
+        return f"a list of {_describe(args[0]).split(' ', 1)[-1]}s"
+    return {bool: "true or false", int: "an integer", float: "a finite number", str: "a string"}.get(hint, str(hint))
+
+
+def _check_types(path: Path, section: str, body: dict[str, Any]) -> None:
+    """Every value has its key's type (``bins = "20"``, ``dir = 5`` failed later with a
+    traceback; ``header = "false"`` was read as true, ``ignore = "id"`` as four letters)."""
+    hints = dict(_TYPES.get(section, {}))
+    if section in ("rank", "search"):
+        fields = typing.get_type_hints(_options_class(section, body.get("method", "optuna")))
+        for key in body:
+            hints.setdefault(key, fields.get(_SEARCH_FIELDS.get(key, key), Any))
+    for key, value in body.items():
+        hint = hints.get(key, Any)
+        if not _matches(value, hint):
+            where = f"[[search]] {body.get('name')!r}: search.{key}" if section == "search" else f"{section}.{key}"
+            raise OptionError(f"{path}: {where} = {value!r}: expected {_describe(hint)}")
+
+
+def _search_options(spec: dict[str, Any], top_k: int, include: list[str]) -> tuple[str, dict[str, Any]]:
+    """(method, options for autofeat.search) of a [[search]] table, without the study name
+    (it depends on the step's inputs)."""
+    method = spec.get("method", "optuna")
+    opts: dict[str, Any] = {"max_features": top_k, "include": tuple(include)}
+    if method == "optuna":
+        opts["n_trials"] = spec.get("trials", 30)
+        for k in ("timeout", "storage", "second_objective"):
+            if k in spec:
+                opts[k] = spec[k]
+        if "space" in spec:
+            opts["space"] = tuple(spec["space"]) if isinstance(spec["space"], list) else spec["space"]
+    else:  # every other key is a GateOptions field (checked when the file was read)
+        opts.update({k: (tuple(v) if isinstance(v, list) else v) for k, v in spec.items()
+                     if k not in ("name", "method")})
+    for k in ("seed", "sample_rows", "n_jobs"):
+        if k in spec:
+            opts[k] = spec[k]
+    return method, opts
+
+
+def _check_values(job: Job) -> None:
+    """Range checks of [rank] and every [[search]], when the file is read: a bad value found
+    by the search itself came after rank and prune had written their files."""
+    from autofeat.searching.spaces import load_space
+
+    try:
+        _options_class("rank", "")(**job.rank).check()
+    except OptionError as e:
+        raise OptionError(f"{job.path}: [rank]: {e}") from None
+    for spec in job.searches:
+        method, opts = _search_options(spec, job.top_k, job.include)
+        if isinstance(opts.get("space"), str):
+            opts["space"] = tuple(s for s in opts["space"].split(",") if s)
+        try:
+            _options_class("search", method)(**opts).check()
+            if method == "optuna" and "space" in opts:
+                load_space(opts["space"])
+        except OptionError as e:
+            raise OptionError(f"{job.path}: [[search]] {spec['name']!r}: {e}") from None
+
+
 def load_job(path: str | Path) -> Job:
     """Read and validate a job file; errors name the file and the key."""
+    from autofeat.io.sources import check_delimiter_value
     from autofeat.ranking.api import RankOptions
+    from autofeat.report.atomic import check_out_dir
 
     path = Path(path)
     if not path.is_file():
@@ -106,8 +226,13 @@ def load_job(path: str | Path) -> Job:
     for section, body in doc.items():
         if section not in _SECTIONS:
             raise OptionError(f"{path}: unknown section [{section}] (known: {', '.join(_SECTIONS)})")
-        bodies = body if isinstance(body, list) else [body]
+        if section == "search" and isinstance(body, dict):
+            raise OptionError(f"{path}: write searches as [[search]] tables")
+        bodies = body if isinstance(body, list) and section == "search" else [body]
         for b in bodies:
+            if not isinstance(b, dict):  # `data = 5`: failed with a traceback on set(5)
+                shape = "[[search]] tables" if section == "search" else f"a [{section}] table"
+                raise OptionError(f"{path}: {section} = {b!r}: expected {shape}")
             if section == "rank":
                 allowed = set(RankOptions.__dataclass_fields__) - {"quality"}
             elif section == "search":
@@ -123,12 +248,15 @@ def load_job(path: str | Path) -> Job:
             if unknown:
                 where = f"[[search]] with method {b.get('method', 'optuna')!r}" if section == "search" else f"[{section}]"
                 raise OptionError(f"{path}: unknown key(s) in {where}: {', '.join(sorted(unknown))}")
+            _check_types(path, section, b)
     for section, key in (("data", "path"), ("data", "label"), ("output", "dir")):
         if key not in doc.get(section, {}):
             raise OptionError(f"{path}: missing key {section}.{key}")
+    try:
+        check_delimiter_value(doc["data"].get("delimiter"), "data.delimiter")
+    except OptionError as e:
+        raise OptionError(f"{path}: {e}") from None
     searches = doc.get("search", [])
-    if isinstance(searches, dict):
-        raise OptionError(f"{path}: write searches as [[search]] tables")
     names = [s.get("name") for s in searches]
     if any(not n for n in names):
         raise OptionError(f"{path}: every [[search]] needs a name")
@@ -142,6 +270,10 @@ def load_job(path: str | Path) -> Job:
     data = dict(doc["data"])
     data["path"] = str((base / data["path"]).resolve())
     out = (base / doc["output"]["dir"]).resolve()
+    try:  # before the lock and the ranking: a file or an unwritable folder failed after them
+        check_out_dir(out, "output.dir")
+    except OptionError as e:
+        raise OptionError(f"{path}: {e}") from None
     _refuse_overwriting_data(path, data["path"], out, names)
     top_k = doc.get("prune", {}).get("top_k", 40)
     if not isinstance(top_k, int) or top_k < 1:
@@ -149,8 +281,10 @@ def load_job(path: str | Path) -> Job:
     include = doc.get("prune", {}).get("include", [])
     if not isinstance(include, list) or not all(isinstance(n, str) for n in include):
         raise OptionError(f"{path}: prune.include must be a list of column names")
-    return Job(path=path, data=data, rank=dict(doc.get("rank", {})), top_k=top_k, include=include,
-               searches=[dict(s) for s in searches], out=out, raw=doc)
+    job = Job(path=path, data=data, rank=dict(doc.get("rank", {})), top_k=top_k, include=include,
+              searches=[dict(s) for s in searches], out=out, raw=doc)
+    _check_values(job)
+    return job
 
 
 def _refuse_overwriting_data(path: Path, data: str, out: Path, names: list[str]) -> None:
@@ -305,20 +439,9 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
                 t = time.perf_counter()
                 # The study is named after the step's inputs: a crash with the same inputs
                 # resumes it, changed inputs start a new one instead of mixing candidate sets.
-                method = spec.get("method", "optuna")
-                opts: dict[str, Any] = {"max_features": job.top_k, "include": tuple(job.include)}
+                method, opts = _search_options(spec, job.top_k, job.include)
                 if method == "optuna":
-                    opts.update(n_trials=spec.get("trials", 30), study_name=f"{spec.get('study', name)}-{key[:8]}")
-                    for k in ("timeout", "storage", "second_objective"):
-                        if k in spec:
-                            opts[k] = spec[k]
-                    if "space" in spec:
-                        opts["space"] = tuple(spec["space"]) if isinstance(spec["space"], list) else spec["space"]
-                else:  # every other key is a GateOptions field (checked when the file was read)
-                    opts.update({k: v for k, v in spec.items() if k not in ("name", "method")})
-                for k in ("seed", "sample_rows", "n_jobs"):
-                    if k in spec:
-                        opts[k] = spec[k]
+                    opts["study_name"] = f"{spec.get('study', name)}-{key[:8]}"
                 try:
                     search(job.data["path"], job.data["label"], method=method,
                            ranking=ranking, out=sdir, quiet=quiet, **read_opts, **opts)
