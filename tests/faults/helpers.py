@@ -19,3 +19,21 @@ def autofeat(*argv: str, cwd: Path = ROOT, code: str | None = None, timeout: flo
     head = ["-c", code] if code is not None else ["-m", "autofeat.cli"]
     return subprocess.run([sys.executable, *head, *argv], capture_output=True, text=True, cwd=cwd,
                           timeout=timeout, env=ENV)
+
+
+# The CLI, except that the N-th LightGBM fit SIGKILLs the process (argv[1] = N): the kill lands
+# mid-trial (that trial stays RUNNING under this process's host:pid, as when a machine dies)
+# at a point set by an event, not by a sleep.
+KILL_AT_FIT = """
+import os, signal, sys
+from autofeat.searching import optuna_search as m
+real, calls = m.fit_lightgbm, [0]
+def fit(*a, **k):
+    calls[0] += 1
+    if calls[0] == int(sys.argv[1]):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(*a, **k)
+m.fit_lightgbm = fit
+from autofeat.cli import main
+sys.exit(main(sys.argv[2:]))
+"""

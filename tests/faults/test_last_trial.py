@@ -20,22 +20,7 @@ import pytest
 from autofeat.datasets import write_ctr_csv
 from autofeat.searching.optuna_search import run_worker
 from autofeat.searching.storage import WORKER_ATTR, open_storage, recover_dead_local_trials
-from tests.faults.helpers import autofeat
-# The CLI, except that the N-th LightGBM fit SIGKILLs the process (mid-trial: the trial stays
-# RUNNING under this process's host:pid, as when a machine dies).
-KILL_AT_FIT = """
-import os, signal, sys
-from autofeat.searching import optuna_search as m
-real, calls = m.fit_lightgbm, [0]
-def fit(*a, **k):
-    calls[0] += 1
-    if calls[0] == int(sys.argv[1]):
-        os.kill(os.getpid(), signal.SIGKILL)
-    return real(*a, **k)
-m.fit_lightgbm = fit
-from autofeat.cli import main
-sys.exit(main(sys.argv[2:]))
-"""
+from tests.faults.helpers import KILL_AT_FIT, autofeat
 TRIALS = 3
 
 
