@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from autofeat.errors import AutofeatError
+from autofeat.errors import AutofeatError, OptionError
 from autofeat.report.atomic import RANK_FILES, SEARCH_FILES, check_out_dir, refuse_overwriting_input
 
 __all__ = ["main", "build_parser", "cli_reference"]
@@ -170,8 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--top", type=_positive_int, default=20, help="features shown in the text summary")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    g = sub.add_parser("generate", help="write a CTR-like CSV with planted structure and its truth file")
-    g.add_argument("out", help="output .csv/.tsv file; the truth goes to OUT.truth.json")
+    g = sub.add_parser("generate", help="write a CTR-like CSV or Parquet file with planted structure and its truth file")
+    g.add_argument("out", help="output .csv/.tsv/.parquet file; the truth goes to OUT.truth.json")
     g.add_argument("--rows", type=_positive_int, default=200_000, help="data rows (default 200000)")
     g.add_argument("--informative", type=_nonneg_int, default=6,
                    help="Zipf categoricals that shift the click logit (default 6)")
@@ -366,15 +366,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from autofeat.datasets import CTRSpec, write_ctr_csv
+    from autofeat.datasets import CTRSpec, write_ctr_csv, write_ctr_parquet
     from autofeat.report.atomic import write_text_atomic
 
     spec = CTRSpec(n_informative=args.informative, n_noise=args.noise, n_uniform_noise=args.uniform_noise,
                    max_cardinality=args.max_cardinality, max_noise_cardinality=args.max_noise_cardinality,
                    planted=not args.no_planted, zipf=args.zipf, ctr=args.ctr)
     out = Path(args.out)
-    delim = "\t" if out.suffix.lower() in (".tsv", ".tab") else ","
-    truth = write_ctr_csv(out, args.rows, spec=spec, seed=args.seed, delimiter=delim, header=not args.no_header)
+    suffix = out.suffix.lower()
+    if suffix in (".gz", ".bz2", ".zst", ".xz", ".zip"):  # it wrote plain text under these names
+        raise OptionError(f"generate {out}: writes plain CSV/TSV or Parquet; give a .csv, .tsv or .parquet "
+                          f"name (compress the CSV afterwards if you need to)")
+    if suffix == ".parquet":  # it wrote CSV text into a .parquet file
+        if args.no_header:
+            raise OptionError(f"generate {out}: --no-header applies to CSV/TSV, not Parquet")
+        truth = write_ctr_parquet(out, args.rows, spec=spec, seed=args.seed)
+    else:
+        delim = "\t" if suffix in (".tsv", ".tab") else ","
+        truth = write_ctr_csv(out, args.rows, spec=spec, seed=args.seed, delimiter=delim, header=not args.no_header)
     write_text_atomic(out.with_name(out.name + ".truth.json"), json.dumps(truth, indent=1))
     print(f"wrote {out} ({args.rows:,} rows) and {out.name}.truth.json")
     return 0

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from autofeat.errors import OptionError
 
-__all__ = ["make_ctr", "iter_ctr_chunks", "write_ctr_csv", "CTRSpec", "make_recsys"]
+__all__ = ["make_ctr", "iter_ctr_chunks", "write_ctr_csv", "write_ctr_parquet", "CTRSpec", "make_recsys"]
 
 LABEL = "click"
 
@@ -267,6 +267,28 @@ def write_ctr_csv(
                 writer.write_table(table)
             assert writer is not None
             writer.close()
+    return truth
+
+
+def write_ctr_parquet(path: str | Path, n_rows: int, *, spec: CTRSpec | None = None, seed: int = 0) -> dict[str, Any]:
+    """:func:`write_ctr_csv` as Parquet (one row group per generated chunk, missing values as
+    nulls): the same table, streamed, written to a temporary name and renamed."""
+    import pyarrow.parquet as pq
+
+    from autofeat.report.atomic import atomic_path
+
+    spec = spec or CTRSpec()
+    truth = _Plan(spec, seed).truth()
+    missing = truth.get("missing_value", {})
+    with atomic_path(path) as tmp:
+        writer = None
+        for cols in iter_ctr_chunks(n_rows, spec=spec, seed=seed):
+            table = _to_arrow(cols, missing)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
+        assert writer is not None
+        writer.close()
     return truth
 
 

@@ -26,6 +26,7 @@ class LabelParser:
         self.column = column
         self.source = source
         self.rows_seen = 0
+        self._negatives: set[str] = set()  # "0" and/or "-1": a label with both is not binary
 
     def parse(self, arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
         if isinstance(arr, pa.ChunkedArray):
@@ -47,17 +48,28 @@ class LabelParser:
             ok = (x == 0) | (x == 1) | (x == -1)
             if not ok.all():
                 self._not_binary(np.unique(x[~ok])[:5].tolist(), start, np.flatnonzero(~ok)[0])
+            self._note_negatives(bool((x == 0).any()), bool((x == -1).any()))
             return (x == 1).astype(np.int8)
         # Text labels: classify each distinct word once, then look the rows up by index.
         text = pc.dictionary_encode(pc.utf8_lower(pc.utf8_trim_whitespace(arr.cast(pa.string()))))
         words = text.dictionary.to_pylist()
         lut = np.array([1 if w in _POSITIVE else 0 if w in _NEGATIVE else -1 for w in words], np.int8)
+        present = set(words)
+        self._note_negatives(bool(present & {"0", "0.0"}), bool(present & {"-1", "-1.0"}))
         val = lut[to_numpy(text.indices)]
         bad = val < 0
         if bad.any():
             vals = pc.unique(arr.filter(from_numpy(bad))).to_pylist()[:5]
             self._not_binary(vals, start, np.flatnonzero(bad)[0])
         return val
+
+    def _note_negatives(self, zero: bool, minus_one: bool) -> None:
+        """0 and -1 are each accepted as the negative class, but not both in one column: with
+        1 as well that is three classes (the rows would be silently merged)."""
+        self._negatives |= ({"0"} if zero else set()) | ({"-1"} if minus_one else set())
+        if len(self._negatives) > 1:
+            raise DataError(f"{self.source}: label column {self.column!r} has the values -1, 0 and 1; a binary "
+                            f"label uses 0/1 or -1/1, not both")
 
     def _not_binary(self, values: list, start: int, first: int) -> None:  # type: ignore[type-arg]
         raise DataError(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -70,6 +71,9 @@ def check_storage_url(url: str | None) -> None:
         return
     if "://" not in url:
         raise OptionError(f"--storage {_safe(url)!r}: expected journal:PATH, sqlite:///PATH or postgresql://...")
+    if url.split("?")[0] in ("sqlite://", "sqlite:///", "sqlite:///:memory:"):
+        raise OptionError(f"--storage {_safe(url)}: an in-memory SQLite database is lost when the process ends and cannot "
+                          f"be resumed or shared; give a file, e.g. sqlite:///study.db")
 
 
 def open_storage(url: str | None, out_dir: Path) -> Any:
@@ -84,7 +88,7 @@ def open_storage(url: str | None, out_dir: Path) -> Any:
         lock = _symlink_lock()(str(path), LOCK_GRACE_SECONDS)
         return JournalStorage(_journal_file()(str(path), lock_obj=lock))
     if "://" not in url:
-        raise OptionError(f"--storage {url!r}: expected journal:PATH, sqlite:///PATH or postgresql://...")
+        raise OptionError(f"--storage {_safe(url)!r}: expected journal:PATH, sqlite:///PATH or postgresql://...")
     try:
         for attempt in range(SCHEMA_RETRIES):
             try:
@@ -258,12 +262,13 @@ def _schema_race(exc: Exception) -> bool:
 
 
 def _safe(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL without its password (``user:password@`` or a ``password=`` parameter), for
+    messages."""
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
         creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':')[0]}:***@{host}"
-    return url
+        url = f"{scheme}://{creds.split(':')[0]}:***@{host}"
+    return re.sub(r"(?i)([?&](?:password|passwd|pwd)=)[^&]*", r"\1***", url)
 
 
 def _alive(pid: int) -> bool:

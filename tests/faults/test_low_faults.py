@@ -1,0 +1,49 @@
+"""Issue 15, low faults 19, 21, 23: an in-memory SQLite storage is refused (it cannot be
+resumed or shared), a password given as a URL parameter is masked in messages, and
+``generate`` writes real Parquet for a .parquet name and refuses compressed names."""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+import pytest
+
+from autofeat.cli import main
+from autofeat.errors import OptionError
+from autofeat.searching.storage import _safe, check_storage_url
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_in_memory_sqlite_is_refused(url):
+    with pytest.raises(OptionError, match="in-memory SQLite"):
+        check_storage_url(url)
+
+
+def test_passwords_never_reach_messages():
+    assert "secret" not in _safe("postgresql://u:secret@db/optuna?sslmode=require")
+    masked = _safe("postgresql://db/optuna?sslmode=require&password=secret&application_name=x")
+    assert "secret" not in masked and "application_name=x" in masked and "sslmode=require" in masked
+
+
+def test_generate_writes_parquet_and_refuses_compressed_names(tmp_path, capsys):
+    out = tmp_path / "g.parquet"
+    assert main(["generate", str(out), "--rows", "500", "--seed", "2"]) == 0
+    table = pq.read_table(out)
+    assert table.num_rows == 500 and "click" in table.column_names
+    assert (tmp_path / "g.parquet.truth.json").exists()
+    assert main(["rank", str(out), "--label", "click", "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["generate", str(tmp_path / "g.csv.gz"), "--rows", "500"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and ".parquet name" in err[0]
+    assert not (tmp_path / "g.csv.gz").exists()
+
+
+@pytest.mark.parametrize("values", [["-1", "0", "1"], ["-1.0", "0.0", "1.0"]])
+def test_a_label_with_minus_one_zero_and_one_is_refused(tmp_path, capsys, values):
+    path = tmp_path / "d.csv"
+    rows = [f"{values[i % 3]},{i % 7}" for i in range(300)]
+    path.write_text("y,x\n" + "\n".join(rows) + "\n")
+    assert main(["rank", str(path), "--label", "y", "--out", str(tmp_path / "r"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "-1, 0 and 1" in err[0]
+    assert not (tmp_path / "r").exists()
