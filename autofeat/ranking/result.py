@@ -273,9 +273,13 @@ def _excluded(f: FeatureScore) -> bool:
     return any(flag in EXCLUDING for flag in f.flags)
 
 
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
 def _fmt(v: Any) -> str:
     if v is None:
         return ""
     if isinstance(v, float):
         return f"{v:.6g}"
-    return str(v)
+    # A tab or line break in a column name would split its row (the usual TSV escapes).
+    return str(v).translate(_TSV_ESCAPES)

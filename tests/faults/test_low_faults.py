@@ -47,3 +47,19 @@ def test_a_label_with_minus_one_zero_and_one_is_refused(tmp_path, capsys, values
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "-1, 0 and 1" in err[0]
     assert not (tmp_path / "r").exists()
+
+
+def test_tabs_and_line_breaks_in_column_names_keep_ranking_tsv_rows_whole():
+    """Fault 22 (the TSV part): such names split ranking.tsv rows; they are escaped."""
+    import numpy as np
+
+    import autofeat
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(2000) < 0.3).astype(np.int64)
+    cols = {"click": y, "ad\tid": np.where(rng.random(2000) < 0.8, y, 1 - y) * 3 + rng.integers(0, 3, 2000),
+            "site\nname": rng.integers(0, 20, 2000), "back\\slash": rng.integers(0, 5, 2000)}
+    lines = autofeat.rank(cols, label="click").to_tsv().splitlines()
+    assert len(lines) == 4 and {len(line.split("\t")) for line in lines} == {15}
+    names = {line.split("\t")[1] for line in lines[1:]}
+    assert names == {"ad\\tid", "site\\nname", "back\\\\slash"}
