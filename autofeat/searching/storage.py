@@ -197,7 +197,10 @@ def _symlink_lock() -> type:
           not resolve made it retry at once, without end, at 100% CPU;
         - a lock older than the grace period by the file system's clock is stale at once: the
           grace period counted from when this process first saw it made every resume after a
-          kill wait it out.
+          kill wait it out;
+        - the link names its holder (``TARGET#host:pid``; the target is never opened): a lock
+          whose holder was a process of this host that is gone is broken at once, so a run
+          restarted right after a kill inside an append does not wait the grace period out.
         """
 
         def acquire(self) -> bool:
@@ -206,7 +209,7 @@ def _symlink_lock() -> type:
             since = time.monotonic()
             while True:
                 try:
-                    os.symlink(self._lock_target_file, self._lock_file)
+                    os.symlink(f"{self._lock_target_file}#{worker_id()}", self._lock_file)
                     return True
                 except FileExistsError:
                     pass
@@ -214,6 +217,10 @@ def _symlink_lock() -> type:
                     st = os.lstat(self._lock_file)
                 except FileNotFoundError:
                     continue  # released meanwhile
+                if _holder_gone(self._lock_file):
+                    with suppress(RuntimeError):  # another waiter broke it first
+                        self.release()
+                    continue
                 if (st.st_ino, st.st_mtime_ns) != seen:  # another holder: its own grace period
                     seen, since = (st.st_ino, st.st_mtime_ns), time.monotonic()
                 grace = self.grace_period
@@ -226,6 +233,17 @@ def _symlink_lock() -> type:
                 delay = min(delay * 2, 1.0)
 
     return SymlinkLock
+
+
+def _holder_gone(lock: str) -> bool:
+    """Whether the lock link names a holder on this host whose process has ended (a lock made
+    by another host, by an older version without a holder, or by a live process: False)."""
+    try:
+        target = os.readlink(lock)
+    except OSError:
+        return False
+    host, _, pid = target.rpartition("#")[2].rpartition(":")
+    return "#" in target and host == socket.gethostname() and pid.isdigit() and not _alive(int(pid))
 
 
 def _age(lock: str, st: os.stat_result, grace: float) -> float:

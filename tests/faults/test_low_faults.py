@@ -1,5 +1,6 @@
-"""Issue 15, low faults 19, 21, 23: an in-memory SQLite storage is refused (it cannot be
-resumed or shared), a password given as a URL parameter is masked in messages, and
+"""Issue 15, faults 10, 19, 21, 22, 23: a dead local holder's journal lock is broken at once,
+an in-memory SQLite storage and a -1/0/1 label are refused, a password given as a URL
+parameter is masked in messages, ranking.tsv escapes tabs and line breaks in names, and
 ``generate`` writes real Parquet for a .parquet name and refuses compressed names."""
 
 from __future__ import annotations
@@ -63,3 +64,33 @@ def test_tabs_and_line_breaks_in_column_names_keep_ranking_tsv_rows_whole():
     assert len(lines) == 4 and {len(line.split("\t")) for line in lines} == {15}
     names = {line.split("\t")[1] for line in lines[1:]}
     assert names == {"ad\\tid", "site\\nname", "back\\\\slash"}
+
+
+def test_a_lock_left_by_a_dead_local_process_is_broken_at_once(tmp_path, monkeypatch):
+    """Fault 10: a kill inside a journal append leaves the lock; a run restarted right away
+    waited the 30 s grace period. The link names its holder; a dead local holder's lock is
+    broken without waiting, a live holder's is waited for."""
+    import os
+    import socket
+    import subprocess
+
+    from autofeat.searching import storage
+
+    journal = tmp_path / "study.journal"
+    journal.touch()
+    dead = subprocess.Popen(["true"])  # a pid that has ended
+    dead.wait()
+    lock_cls = storage._symlink_lock()
+
+    def no_wait(_: float) -> None:
+        raise AssertionError("waited")
+
+    monkeypatch.setattr(storage.time, "sleep", no_wait)
+    lock = lock_cls(str(journal), 3600)
+    os.symlink(f"{journal}#{socket.gethostname()}:{dead.pid}", lock._lock_file)
+    assert lock.acquire() is True
+    assert os.readlink(lock._lock_file).endswith(f"#{storage.worker_id()}")
+    lock.release()
+    os.symlink(f"{journal}#{socket.gethostname()}:{os.getpid()}", lock._lock_file)  # alive: wait
+    with pytest.raises(AssertionError, match="waited"):
+        lock.acquire()
