@@ -74,11 +74,6 @@ def mi_binary(table, n, n_pos):  # pragma: no cover - compiled
 
 
 @njit(cache=True, error_model="numpy")
-def _log_comb(n, k):  # pragma: no cover - compiled
-    return math.lgamma(n + 1.0) - math.lgamma(k + 1.0) - math.lgamma(n - k + 1.0)
-
-
-@njit(cache=True, error_model="numpy")
 def log_tables(n):  # pragma: no cover - compiled
     """``(log k, log k!)`` for k = 0..n (log 0 is stored as 0 and never read). The expected-MI
     kernels read logs from these tables instead of calling ``log``/``lgamma`` per term: on a
@@ -109,52 +104,34 @@ def emi_cell(a, b, n, lt, lf):  # pragma: no cover - compiled
         # One row on one side: k is 1 with probability max(a, b) / n, else 0 (singletons are
         # most levels of a sparse column and of a pair's strata).
         c = a * b  # = max(a, b)
-        if lt.size > n:
-            return (c / n) * (1.0 / n) * (lt[n] - lt[c])
-        return (c / n) * (1.0 / n) * math.log(n / c)
-    if lt.size > n:
-        mean = a * b / n
-        sd = math.sqrt(a * (b / n) * ((n - b) / n) * (n - a) / max(n - 1, 1))
-        lo = max(max(1, a + b - n), int(mean - 12 * sd) - 1)
-        hi = min(min(a, b), int(mean + 12 * sd) + 12)
-        if lo > hi:
-            return 0.0
-        p = math.exp(lf[b] - lf[lo] - lf[b - lo] + lf[n - b] - lf[a - lo] - lf[n - b - a + lo]
-                     - lf[n] + lf[a] + lf[n - a])
-        base = lt[n] - lt[a] - lt[b]
-        s = 0.0
-        for k in range(lo, hi + 1):
-            s += p * k * (lt[k] + base)
-            p *= (b - k) * (a - k) / ((k + 1.0) * (n - a - b + k + 1.0))
-        return s / n
-    small = min(a, b)
-    big = max(a, b)
-    if small <= 64 and small + big <= n:
-        # k is Hypergeometric in min(a, b) draws either way; with few draws P(k = 0) is a
-        # product of min(a, b) ratios, cheaper than the log-gammas (most cells are small).
-        p = 1.0
-        for i in range(small):
-            p *= (n - big - i) / (n - i)
-        if p > 1e-250:
-            s = 0.0
-            for k in range(small):
-                p *= (big - k) * (small - k) / ((k + 1.0) * (n - small - big + k + 1.0))
-                s += p * ((k + 1.0) / n) * math.log(n * (k + 1.0) / (a * b))
-            return s
-    lo = max(1, a + b - n)
-    hi = min(a, b)
+        return (c / n) * (1.0 / n) * (_ln(n, lt) - _ln(c, lt))
     mean = a * b / n
     sd = math.sqrt(a * (b / n) * ((n - b) / n) * (n - a) / max(n - 1, 1))
-    lo = max(lo, int(mean - 12 * sd) - 1)
-    hi = min(hi, int(mean + 12 * sd) + 2)
+    lo = max(max(1, a + b - n), int(mean - 12 * sd) - 1)
+    hi = min(min(a, b), int(mean + 12 * sd) + 12)
     if lo > hi:
         return 0.0
-    p = math.exp(_log_comb(b, lo) + _log_comb(n - b, a - lo) - _log_comb(n, a))
+    p = math.exp(_lfact(b, lf) - _lfact(lo, lf) - _lfact(b - lo, lf) + _lfact(n - b, lf)
+                 - _lfact(a - lo, lf) - _lfact(n - b - a + lo, lf) - _lfact(n, lf) + _lfact(a, lf)
+                 + _lfact(n - a, lf))
+    base = _ln(n, lt) - _ln(a, lt) - _ln(b, lt)
     s = 0.0
     for k in range(lo, hi + 1):
-        s += p * (k / n) * math.log(n * k / (a * b))
+        s += p * k * (_ln(k, lt) + base)
         p *= (b - k) * (a - k) / ((k + 1.0) * (n - a - b + k + 1.0))
-    return s
+    return s / n
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _ln(k, lt):  # pragma: no cover - compiled
+    """log k from the table when it covers k, else computed."""
+    return lt[k] if k < lt.size else math.log(k)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _lfact(k, lf):  # pragma: no cover - compiled
+    """log k! from the table when it covers k, else computed."""
+    return lf[k] if k < lf.size else math.lgamma(k + 1.0)
 
 
 @njit(cache=True, error_model="numpy")
