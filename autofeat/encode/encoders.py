@@ -120,9 +120,9 @@ class CategoricalEncoder:
         """Hand the table's vocabulary over to the hash-based path."""
         if self._lut is None:
             return
-        seen = np.flatnonzero(self._lut)
+        values, codes = self._lut_values()
         ordered = np.empty(self._lut_next - 1, np.int64)
-        ordered[self._lut[seen] - 1] = seen + self._lut_base
+        ordered[codes - 1] = values
         self.values = from_numpy(ordered).cast(self._lut_type)
         self._lut = None
 
@@ -162,8 +162,11 @@ class CategoricalEncoder:
         """``(distinct values ascending, their codes)`` of an integer column numbered through
         the lookup table, where the table already holds them in order (no sort); None for
         a column encoded by hashing."""
-        if self._lut is None:
-            return None
+        return None if self._lut is None else self._lut_values()
+
+    def _lut_values(self) -> tuple[np.ndarray, np.ndarray]:
+        """The lookup table's values (ascending) and their codes."""
+        assert self._lut is not None
         seen = np.flatnonzero(self._lut)
         return seen + self._lut_base, self._lut[seen].astype(np.int64)
 
@@ -172,8 +175,8 @@ class CategoricalEncoder:
         codes = np.asarray(codes, np.int64)
         if self._lut is not None:
             raw = np.zeros(self._lut_next, np.int64)
-            seen = np.flatnonzero(self._lut)
-            raw[self._lut[seen]] = seen + self._lut_base
+            values, lut_codes = self._lut_values()
+            raw[lut_codes] = values
             return from_numpy(raw[codes], mask=codes == 0).cast(self._lut_type)
         if self.values is None:
             return pa.nulls(len(codes))
