@@ -56,13 +56,6 @@ from autofeat.errors import AutofeatError, OptionError
 __all__ = ["Job", "load_job", "run_job", "LockedError", "EXIT_LOCKED"]
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
-_SECTIONS = {
-    "data": {"path", "label", "header", "delimiter", "ignore", "numeric", "categorical"},
-    "rank": None,  # validated against RankOptions
-    "prune": {"top_k", "include"},
-    "search": None,  # validated per method (_search_keys)
-    "output": {"dir"},
-}
 # [[search]] keys every method takes, and those of the Optuna study only.
 _SEARCH_COMMON = {"name", "method", "seed", "sample_rows", "n_jobs"}
 _SEARCH_OPTUNA = {"space", "trials", "timeout", "storage", "study", "second_objective"}
@@ -82,6 +75,12 @@ _TYPES: dict[str, dict[str, Any]] = {
 }
 # [[search]] keys named differently from their options field.
 _SEARCH_FIELDS = {"trials": "n_trials", "study": "study_name"}
+# The keys each section allows: [data], [prune], [output] their typed keys; [rank] the
+# RankOptions fields; [[search]] per method (_search_keys).
+_SECTIONS: dict[str, set[str] | None] = {
+    "data": set(_TYPES["data"]), "rank": None, "prune": set(_TYPES["prune"]), "search": None,
+    "output": set(_TYPES["output"]),
+}
 
 
 def _search_keys(method: str) -> set[str]:
@@ -275,12 +274,10 @@ def load_job(path: str | Path) -> Job:
     except OptionError as e:
         raise OptionError(f"{path}: {e}") from None
     _refuse_overwriting_data(path, data["path"], out, names)
-    top_k = doc.get("prune", {}).get("top_k", 40)
-    if not isinstance(top_k, int) or top_k < 1:
+    top_k = doc.get("prune", {}).get("top_k", 40)  # types were checked above
+    if top_k < 1:
         raise OptionError(f"{path}: prune.top_k must be an integer >= 1")
     include = doc.get("prune", {}).get("include", [])
-    if not isinstance(include, list) or not all(isinstance(n, str) for n in include):
-        raise OptionError(f"{path}: prune.include must be a list of column names")
     job = Job(path=path, data=data, rank=dict(doc.get("rank", {})), top_k=top_k, include=include,
               searches=[dict(s) for s in searches], out=out, raw=doc)
     _check_values(job)
