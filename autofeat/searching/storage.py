@@ -242,8 +242,7 @@ def _holder_gone(lock: str) -> bool:
         target = os.readlink(lock)
     except OSError:
         return False
-    host, _, pid = target.rpartition("#")[2].rpartition(":")
-    return "#" in target and host == socket.gethostname() and pid.isdigit() and not _alive(int(pid))
+    return "#" in target and _dead_local(target.rpartition("#")[2])
 
 
 def _age(lock: str, st: os.stat_result, grace: float) -> float:
@@ -289,6 +288,13 @@ def _safe(url: str) -> str:
     return re.sub(r"(?i)([?&](?:password|passwd|pwd)=)[^&]*", r"\1***", url)
 
 
+def _dead_local(owner: str) -> bool:
+    """Whether ``owner`` (``host:pid``, as :func:`worker_id` writes it) is a process of this
+    host that has ended."""
+    host, _, pid = owner.rpartition(":")
+    return host == socket.gethostname() and pid.isdigit() and not _alive(int(pid))
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -304,14 +310,10 @@ def recover_dead_local_trials(study: Any) -> int:
     parameters again; returns how many were recovered."""
     from optuna.trial import TrialState
 
-    host = socket.gethostname()
     recovered = 0
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         owner = t.user_attrs.get(WORKER_ATTR)
-        if not owner or ":" not in owner:
-            continue
-        h, pid = owner.rsplit(":", 1)
-        if h != host or _alive(int(pid)):
+        if not owner or not _dead_local(owner):
             continue
         study.tell(t.number, state=TrialState.FAIL)
         study.enqueue_trial(t.params, user_attrs={RETRY_ATTR: t.number}, skip_if_exists=False)
