@@ -36,6 +36,7 @@ DEFAULT_IN_MEMORY_BYTES = 256 << 20
 _CONVERSION_ERR = re.compile(r"In CSV column #(\d+): CSV conversion error")
 # Compressed delimited files by suffix, as Arrow's codec names.
 _CODECS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd"}
+_DELIMITERS = (",", "\t", ";", "|")  # what the sniffer and the wrong-delimiter check try
 
 
 class Source:
@@ -360,7 +361,7 @@ def _sniff_delimiter(path: Path) -> str:
             head = stream.read(1 << 16).split(b"\n", 1)[0]
     except (OSError, pa.ArrowException):  # unreadable or not really compressed: the reader says why
         return ","
-    counts = {d: head.count(d.encode()) for d in (",", "\t", ";", "|")}
+    counts = {d: head.count(d.encode()) for d in _DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] > 0 else ","
 
@@ -372,7 +373,7 @@ def check_delimiter(source: Source, column: str) -> None:
     used = getattr(source, "delimiter", None)
     if used is None:
         return
-    for d in (",", "\t", ";", "|"):
+    for d in _DELIMITERS:
         if d != used and any(column in name.split(d) for name in source.names):
             flag = "$'\\t'" if d == "\t" else repr(d)
             raise DataError(f"{source.name}: the header split by {used!r} has no column {column!r}, but split "
