@@ -217,11 +217,17 @@ def make_ctr(
         numerics as float64, nulls where a planted column is missing) and a dict naming the
         planted structure. ``table.to_pandas()`` or ``polars.from_arrow(table)`` convert it.
     """
+    truth, tables = _arrow_chunks(n_rows, spec, seed)
+    return pa.concat_tables(list(tables)).combine_chunks(), truth
+
+
+def _arrow_chunks(n_rows: int, spec: CTRSpec | None, seed: int) -> tuple[dict[str, Any], Iterator[pa.Table]]:
+    """The truth of a generated table and its chunks as Arrow tables (planted missing values
+    as nulls), generated as they are consumed."""
     spec = spec or CTRSpec()
     truth = _Plan(spec, seed).truth()
     missing = truth.get("missing_value", {})
-    tables = [_to_arrow(c, missing) for c in iter_ctr_chunks(n_rows, spec=spec, seed=seed)]
-    return pa.concat_tables(tables).combine_chunks(), truth
+    return truth, (_to_arrow(c, missing) for c in iter_ctr_chunks(n_rows, spec=spec, seed=seed))
 
 
 def _to_arrow(cols: dict[str, np.ndarray], missing: dict[str, int]) -> pa.Table:
@@ -249,17 +255,14 @@ def write_ctr_csv(
 
     from autofeat.report.atomic import atomic_path
 
-    spec = spec or CTRSpec()
-    truth = _Plan(spec, seed).truth()
-    missing = truth.get("missing_value", {})
+    truth, tables = _arrow_chunks(n_rows, spec, seed)
     with atomic_path(path) as tmp:
         # Every generated value is a number and every name a plain word: nothing is quoted,
         # so naive CSV readers (OutRank splits on the delimiter) read the same table.
         opts = pacsv.WriteOptions(include_header=False, delimiter=delimiter, quoting_style="none")
         writer = None
         with open(tmp, "wb") as f:
-            for cols in iter_ctr_chunks(n_rows, spec=spec, seed=seed):
-                table = _to_arrow(cols, missing)
+            for table in tables:
                 if writer is None:
                     if header:
                         f.write((delimiter.join(table.column_names) + "\n").encode())
@@ -277,13 +280,10 @@ def write_ctr_parquet(path: str | Path, n_rows: int, *, spec: CTRSpec | None = N
 
     from autofeat.report.atomic import atomic_path
 
-    spec = spec or CTRSpec()
-    truth = _Plan(spec, seed).truth()
-    missing = truth.get("missing_value", {})
+    truth, tables = _arrow_chunks(n_rows, spec, seed)
     with atomic_path(path) as tmp:
         writer = None
-        for cols in iter_ctr_chunks(n_rows, spec=spec, seed=seed):
-            table = _to_arrow(cols, missing)
+        for table in tables:
             if writer is None:
                 writer = pq.ParquetWriter(tmp, table.schema)
             writer.write_table(table)
