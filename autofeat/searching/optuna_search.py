@@ -43,7 +43,7 @@ from autofeat.searching.storage import (
     fail_stale_trials,
     heartbeat,
     open_storage,
-    recover_dead_local_trials,
+    recover_dead_trials,
     worker_id,
 )
 
@@ -204,7 +204,10 @@ def run_worker(study: Any, objective: Any, n_trials: int, timeout: float | None,
     # Trials numbered before this one that will finish (ask() hands out WAITING ones first).
     ahead_states = (*taken, TrialState.WAITING)
     while timeout is None or time.monotonic() - start < timeout:
-        fail_stale_trials(study)  # a dead worker's trial (any host) becomes FAIL + a WAITING retry
+        # A dead worker's trial becomes FAIL + a WAITING retry: by heartbeat (RDB, any host),
+        # by its recorded process (this host) or, never recorded, by its age (any storage).
+        fail_stale_trials(study)
+        recover_dead_trials(study)
         trials = study.get_trials(deepcopy=False)
         if sum(t.state in taken for t in trials) >= n_trials:
             break
@@ -284,7 +287,6 @@ def optuna_search(
     study = _study(storage, options)
     _check_directions(study, options)
     _check_candidates(study, candidates, options)
-    recover_dead_local_trials(study)
     # A sampler seeded only once would replay the same proposals after a resume. Seeding it
     # from the study's size keeps one worker deterministic without repeating finished trials;
     # workers on a shared storage also mix in their process id so they do not propose alike.

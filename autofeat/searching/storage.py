@@ -9,9 +9,12 @@ Optuna records heartbeats and fails stale trials only inside ``Study.optimize``;
 ask and tell, so :func:`heartbeat` beats for the trial under way on a thread of its own and
 :func:`fail_stale_trials` runs before every ask (any host's dead worker is found this way).
 
-Journal files have no heartbeat, so each trial records ``host:pid`` of its worker; on start,
-a RUNNING trial of a process that no longer exists on this host is failed and its parameters
-are queued again (what Optuna's ``RetryHeartbeatStaleTrialCallback`` does for RDB storages).
+Journal files have no heartbeat, so each trial records its worker (``host:pid:start``, the
+start time telling a reused pid apart); before every ask, a RUNNING trial of a process that no
+longer exists on this host is failed and its parameters are queued again (what Optuna's
+``RetryHeartbeatStaleTrialCallback`` does for RDB storages). So is a RUNNING trial that never
+got its worker recorded (a kill between ``ask`` and recording it) once it is
+``ORPHAN_SECONDS`` old, on any storage and from any host.
 
 A journal and its lock are opened by absolute path: Optuna's lock is a symlink ``PATH.lock``
 -> ``PATH``, and with a relative PATH (``--out search/``) the link resolved inside ``search/``
@@ -32,13 +35,14 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from autofeat.errors import OptionError
 
-__all__ = ["check_storage_url", "open_storage", "recover_dead_local_trials", "heartbeat", "fail_stale_trials",
+__all__ = ["check_storage_url", "open_storage", "recover_dead_trials", "heartbeat", "fail_stale_trials",
            "WORKER_ATTR", "worker_id"]
 
 WORKER_ATTR = "autofeat:worker"
@@ -50,10 +54,27 @@ GRACE_SECONDS = 30
 SCHEMA_RETRIES = 6
 # Journal files: a lock held this long is stale (a writer holds it for one append).
 LOCK_GRACE_SECONDS = 30
+# A RUNNING trial without a recorded worker this old is orphaned: its worker records itself
+# milliseconds after the ask, so only a kill in between leaves one (generous for clock skew).
+ORPHAN_SECONDS = 300
 
 
 def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """``host:pid:start`` of this process (``host:pid`` where the start time is unknown)."""
+    start = _start_ticks(os.getpid())
+    return f"{socket.gethostname()}:{os.getpid()}" + (f":{start}" if start else "")
+
+
+def _start_ticks(pid: int) -> str | None:
+    """When process ``pid`` started, in clock ticks since boot (Linux; None elsewhere or for no
+    such process): with the pid it names one process, even after the pid is reused."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(b")") + 2:].split()  # after "pid (comm) ": comm may hold spaces
+    return fields[19].decode() if len(fields) > 19 else None
 
 
 def check_storage_url(url: str | None) -> None:
@@ -289,10 +310,18 @@ def _safe(url: str) -> str:
 
 
 def _dead_local(owner: str) -> bool:
-    """Whether ``owner`` (``host:pid``, as :func:`worker_id` writes it) is a process of this
-    host that has ended."""
-    host, _, pid = owner.rpartition(":")
-    return host == socket.gethostname() and pid.isdigit() and not _alive(int(pid))
+    """Whether ``owner`` (``host:pid:start`` as :func:`worker_id` writes it, or ``host:pid`` as
+    older versions did) is a process of this host that has ended: its pid is gone, or now
+    names a process that started at another time (a reused pid)."""
+    parts = owner.split(":")
+    start = parts.pop() if len(parts) == 3 and parts[2].isdigit() else None
+    host, pid = ":".join(parts[:-1]), parts[-1]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if not _alive(int(pid)):
+        return True
+    now = _start_ticks(int(pid))
+    return start is not None and now is not None and now != start
 
 
 def _alive(pid: int) -> bool:
@@ -305,17 +334,27 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def recover_dead_local_trials(study: Any) -> int:
-    """Fail RUNNING trials whose worker process on this host is gone, and enqueue their
-    parameters again; returns how many were recovered."""
+def recover_dead_trials(study: Any) -> int:
+    """Fail the RUNNING trials whose worker process on this host is gone, and those that never
+    recorded a worker and are ``ORPHAN_SECONDS`` old, and enqueue their parameters again;
+    returns how many this call recovered. Workers may run it at once: the one whose FAIL lands
+    first queues the retry, so a dead trial is retried once."""
+    from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
     recovered = 0
+    now = datetime.now()  # Optuna stores datetime_start as a naive local time
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         owner = t.user_attrs.get(WORKER_ATTR)
-        if not owner or not _dead_local(owner):
+        if owner:
+            if not _dead_local(owner):
+                continue
+        elif t.datetime_start is None or (now - t.datetime_start).total_seconds() < ORPHAN_SECONDS:
             continue
-        study.tell(t.number, state=TrialState.FAIL)
+        try:
+            study._storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
+        except UpdateFinishedTrialError:
+            continue  # another worker recovered it (or its worker finished it) first
         study.enqueue_trial(t.params, user_attrs={RETRY_ATTR: t.number}, skip_if_exists=False)
         recovered += 1
     return recovered

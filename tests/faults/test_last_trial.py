@@ -19,7 +19,7 @@ import pytest
 
 from autofeat.datasets import write_ctr_csv
 from autofeat.searching.optuna_search import run_worker
-from autofeat.searching.storage import WORKER_ATTR, open_storage, recover_dead_local_trials
+from autofeat.searching.storage import WORKER_ATTR, open_storage, recover_dead_trials
 from tests.faults.helpers import KILL_AT_FIT, autofeat
 TRIALS = 3
 
@@ -62,7 +62,7 @@ def test_run_worker_runs_a_queued_retry_of_the_last_trial():
     dead = study.ask()
     dead.suggest_float("x", 0, 1)
     dead.set_user_attr(WORKER_ATTR, f"{socket.gethostname()}:{_dead_pid()}")
-    assert recover_dead_local_trials(study) == 1
+    assert recover_dead_trials(study) == 1
     assert _states(study.get_trials()) == {"COMPLETE": TRIALS - 1, "FAIL": 1, "WAITING": 1}
     ran = run_worker(study, lambda t: t.suggest_float("x", 0, 1), TRIALS, None)
     assert ran == 1 and _states(study.get_trials()) == {"COMPLETE": TRIALS, "FAIL": 1}
