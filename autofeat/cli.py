@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from autofeat.errors import AutofeatError, OptionError
+from autofeat.errors import AutofeatError, OptionError, WriteError
 from autofeat.report.atomic import RANK_FILES, SEARCH_FILES, check_out_dir, refuse_overwriting_input
 
 __all__ = ["main", "build_parser", "cli_reference"]
@@ -217,7 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="generate data, rank it and write the report (no data needed)")
     d.add_argument("--out", default="autofeat-demo", help="output folder (default autofeat-demo)")
-    d.add_argument("--rows", type=_positive_int, default=200_000)
+    d.add_argument("--rows", type=_demo_rows, default=200_000,
+                   help=f"rows of generated data (default 200000, at least {DEMO_MIN_ROWS:,})")
     d.add_argument("--seed", type=_nonneg_int, default=0)
     d.add_argument("--quiet", action="store_true")
     return parser
@@ -253,9 +254,20 @@ def _summary(ranking, top: int) -> str:  # type: ignore[no-untyped-def]
             lines.append(f"  {p.features[0]} x {p.features[1]}: {p.score:.5f}")
     if ranking.quality:
         lines += ["", "quality findings:"]
-        for q in ranking.quality:
+        for q in ranking.quality[:QUALITY_LINES]:
             lines.append(f"  {q['column']}: {q['kind']} ({q['detail']})")
+        if len(ranking.quality) > QUALITY_LINES:  # 60k constant columns printed 60k lines
+            kinds: dict[str, int] = {}
+            for q in ranking.quality[QUALITY_LINES:]:
+                kinds[q["kind"]] = kinds.get(q["kind"], 0) + 1
+            more = ", ".join(f"{n:,} {k}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+            lines.append(f"  ... and {len(ranking.quality) - QUALITY_LINES:,} more ({more}; "
+                         "ranking.tsv and report.html list them all)")
     return "\n".join(lines)
+
+
+# Quality findings printed by rank's summary; the files hold them all.
+QUALITY_LINES = 20
 
 
 def _cmd_rank(args: argparse.Namespace) -> int:
@@ -389,6 +401,18 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+# Fewer rows than this leave the demo's rarer planted columns (and at a few rows, the label)
+# without both classes, and the ranking would refuse the data it had just written.
+DEMO_MIN_ROWS = 500
+
+
+def _demo_rows(text: str) -> int:
+    n = _positive_int(text)
+    if n < DEMO_MIN_ROWS:
+        raise argparse.ArgumentTypeError(f"the demo needs at least {DEMO_MIN_ROWS:,} rows (got {n})")
+    return n
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from autofeat.datasets import write_ctr_csv
     from autofeat.ranking.api import rank
@@ -437,7 +461,8 @@ def cli_reference() -> str:
                  "Generated from the parser by `python -c \"from autofeat.cli import cli_reference; "
                  "print(cli_reference(), end='')\" > docs/cli.md`.", "",
                  "Exit codes: 0 success; 2 a user error (bad input or option: one line on stderr, "
-                 "nothing written); 75 `autofeat run` found its output folder locked by another run; "
+                 "nothing written); 74 an output could not be written (no space left, file too large: one line, "
+                 "none of that result's files written); 75 `autofeat run` found its output folder locked by another run; "
                  "1 an internal error (a bug: please report it with the traceback).",
                  "", "```", parser.format_help().rstrip(), "```"]
         sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
@@ -468,6 +493,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         return _COMMANDS[args.command](args)
+    except WriteError as exc:  # the environment's (a full disk), not the options'
+        print(f"autofeat {args.command}: error: {exc}", file=sys.stderr)
+        return 74
     except AutofeatError as exc:
         print(f"autofeat {args.command}: error: {exc}", file=sys.stderr)
         return 2

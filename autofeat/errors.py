@@ -7,7 +7,7 @@ Every other exception is a bug in autofeat and may show a traceback.
 
 from __future__ import annotations
 
-__all__ = ["AutofeatError", "DataError", "OptionError"]
+__all__ = ["AutofeatError", "DataError", "OptionError", "WriteError"]
 
 
 class AutofeatError(Exception):
@@ -20,3 +20,8 @@ class DataError(AutofeatError, ValueError):
 
 class OptionError(AutofeatError, ValueError):
     """An option has a value autofeat cannot use (unknown name, out of range)."""
+
+
+class WriteError(AutofeatError):
+    """An output could not be written (no space left, file too large, I/O error); nothing of
+    the result was written. The CLI exits with code 74 (EX_IOERR)."""

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from autofeat._toml import parse_toml
-from autofeat.errors import AutofeatError, OptionError
+from autofeat.errors import AutofeatError, DataError, OptionError
 
 __all__ = ["Job", "load_job", "run_job", "LockedError", "EXIT_LOCKED"]
 
@@ -191,6 +191,19 @@ def _search_options(spec: dict[str, Any], top_k: int, include: list[str]) -> tup
     return method, opts
 
 
+# CLI flags in the library's messages, as the job file's keys (where they differ).
+_FLAG_KEYS = {"--trials": "trials", "--study": "study", "--max-features": "prune.top_k", "--include": "prune.include",
+              "--no-header": "header = false in [data]", "--delimiter": "data.delimiter", "--label": "data.label",
+              "--numeric": "data.numeric", "--categorical": "data.categorical", "--ignore": "data.ignore"}
+
+
+def _in_job_terms(message: str) -> str:
+    """``message`` with CLI flags (``--n-jobs``) named as job keys (``n_jobs``): the checks are
+    shared with the CLI, and a job file has no flags."""
+    return re.sub(r"(?<![\w-])--([a-z][a-z0-9-]*)",
+                  lambda m: _FLAG_KEYS.get(m.group(0), m.group(1).replace("-", "_")), message)
+
+
 def _check_values(job: Job) -> None:
     """Range checks of [rank] and every [[search]], when the file is read: a bad value found
     by the search itself came after rank and prune had written their files."""
@@ -199,7 +212,7 @@ def _check_values(job: Job) -> None:
     try:
         _options_class("rank", "")(**job.rank).check()
     except OptionError as e:
-        raise OptionError(f"{job.path}: [rank]: {e}") from None
+        raise OptionError(f"{job.path}: [rank]: {_in_job_terms(str(e))}") from None
     for spec in job.searches:
         method, opts = _search_options(spec, job.top_k, job.include)
         if isinstance(opts.get("space"), str):
@@ -209,7 +222,7 @@ def _check_values(job: Job) -> None:
             if method == "optuna" and "space" in opts:
                 load_space(opts["space"])
         except OptionError as e:
-            raise OptionError(f"{job.path}: [[search]] {spec['name']!r}: {e}") from None
+            raise OptionError(f"{job.path}: [[search]] {spec['name']!r}: {_in_job_terms(str(e))}") from None
 
 
 def load_job(path: str | Path) -> Job:
@@ -401,8 +414,11 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
             ranking = Ranking.load(rank_dir)
         else:
             t = time.perf_counter()
-            ranking = rank(job.data["path"], job.data["label"], options=RankOptions(**job.rank),
-                           quiet=quiet, **read_opts, **cols)
+            try:
+                ranking = rank(job.data["path"], job.data["label"], options=RankOptions(**job.rank),
+                               quiet=quiet, **read_opts, **cols)
+            except DataError as e:  # named after the file's keys, not the CLI's flags
+                raise DataError(f"{job.path}: {_in_job_terms(str(e))}") from None
             ranking.save(rank_dir)
             manifest.record("rank", rank_key, [rank_dir / "ranking.json"], time.perf_counter() - t)
             outcome["rank"] = "ran"
@@ -443,7 +459,7 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
                     search(job.data["path"], job.data["label"], method=method,
                            ranking=ranking, out=sdir, quiet=quiet, **read_opts, **opts)
                 except OptionError as e:
-                    raise OptionError(f"{job.path}: [[search]] {name!r}: {e}") from None
+                    raise OptionError(f"{job.path}: [[search]] {name!r}: {_in_job_terms(str(e))}") from None
                 # A study cut short by `timeout` holds fewer than `trials` finished trials: the
                 # step stays partial, so the next run continues the same study (each run is
                 # limited by timeout) until the budget is reached.

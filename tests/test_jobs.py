@@ -120,5 +120,5 @@ def test_a_job_runs_gate_searches(job):
     assert result["metrics"]["candidates"] == 6
     assert run_job(job)["search:fs"] == "skipped"
     job.write_text(job.read_text().replace("epochs = 1\nseed", "epochs = 0\nseed"))
-    with pytest.raises(Exception, match=r"\[\[search\]\] 'fs': --epochs must be >= 1"):
+    with pytest.raises(Exception, match=r"\[\[search\]\] 'fs': epochs must be >= 1"):
         run_job(job)

@@ -136,9 +136,13 @@ def lookup_sorted(kept: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return np.where(kept[pos] == keys, pos + 1, 0).astype(np.int32)
 
 
-def check_fractions(valid_fraction: float, test_fraction: float) -> None:
+def check_fractions(valid_fraction: float, test_fraction: float, sample_rows: int | None = None) -> None:
+    """The split options' ranges (the options' ``check`` calls this before any data is read)."""
     if not 0 < valid_fraction < 1 or not 0 < test_fraction < 1 or valid_fraction + test_fraction >= 1:
-        raise OptionError("valid and test fractions must be in (0, 1) and leave rows for training")
+        raise OptionError(f"valid and test fractions must be in (0, 1) and leave rows for training, got "
+                          f"{valid_fraction} and {test_fraction}")
+    if sample_rows is not None and sample_rows < 1:
+        raise OptionError(f"--sample-rows must be >= 1, got {sample_rows}")
 
 
 def split_rows(n: int, seed: int, valid_fraction: float, test_fraction: float,

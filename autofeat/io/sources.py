@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import stat
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -30,6 +31,8 @@ __all__ = ["Source", "SchemaChanged", "check_delimiter", "check_delimiter_value"
 DEFAULT_BLOCK_BYTES = 4 << 20
 STREAM_BATCH_ROWS = 1 << 18
 DEFAULT_BATCH_ROWS = 1 << 20
+# Block sizes tried in turn for the header line (one block must hold it whole).
+HEADER_BLOCKS = (1 << 20, 16 << 20, 64 << 20)
 # Delimited files up to this size are parsed whole by Arrow's multithreaded reader; larger
 # ones are streamed block by block (bounded memory, one parsing thread).
 DEFAULT_IN_MEMORY_BYTES = 256 << 20
@@ -37,6 +40,10 @@ _CONVERSION_ERR = re.compile(r"In CSV column #(\d+): CSV conversion error")
 # Compressed delimited files by suffix, as Arrow's codec names.
 _CODECS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd"}
 _DELIMITERS = (",", "\t", ";", "|")  # what the sniffer and the wrong-delimiter check try
+
+
+class _NoLineBreak(Exception):
+    """Arrow found text but no line break in one block (it says "Empty CSV file")."""
 
 
 class Source:
@@ -152,6 +159,8 @@ class _CsvSource(Source):
                 )
             except (pa.ArrowInvalid, OSError) as exc:  # OSError: a truncated or fake .gz/.bz2
                 if "Empty CSV file" in str(exc):
+                    if self._has_text():
+                        raise _NoLineBreak() from None
                     raise DataError(f"{self.path}: the file is empty") from None
                 self._raise_read_error(exc, 0)
             try:
@@ -159,11 +168,29 @@ class _CsvSource(Source):
             finally:
                 reader.close()
 
+    def _has_text(self) -> bool:
+        """Whether the text (decompressed) has any byte: Arrow says "empty" for a block
+        without a line break too."""
+        with _input_stream(self.path) as (_, stream):
+            return bool(stream.read(1))
+
     def _read_names(self) -> list[str]:
-        block, self.block_bytes = self.block_bytes, 1 << 20  # the names need one small block
+        # The names need one block holding the first line: small first, larger for a wide
+        # header (60k columns are > 1 MiB); Arrow calls a block without a line break "empty".
+        block = self.block_bytes
         try:
-            with self._open() as (_, reader):
-                names = list(reader.schema.names)
+            for self.block_bytes in HEADER_BLOCKS:
+                try:
+                    with self._open() as (_, reader):
+                        names = list(reader.schema.names)
+                    block = max(block, self.block_bytes)  # the rows are as wide: stream them so
+                    break
+                except _NoLineBreak:
+                    continue
+            else:
+                raise DataError(f"{self.path}: no line break in the text (read up to {HEADER_BLOCKS[-1] >> 20} MiB, "
+                                "decompressed): not a delimited text file, or a first line "
+                                "longer than that") from None
         except UnicodeDecodeError as exc:  # Arrow hands the names over as bytes; Python wants UTF-8
             byte = exc.object[exc.start:exc.start + 1]
             raise DataError(f"{self.path}: the header is not UTF-8 text (byte {byte!r}); convert the file, "
@@ -232,7 +259,7 @@ class _CsvSource(Source):
         import pyarrow.csv as pacsv
 
         read, parse, convert = self._options()
-        read.block_size = 4 << 20  # small blocks keep every core busy to the end of the file
+        read.block_size = max(4 << 20, self.block_bytes)  # small blocks keep every core busy to the end
         try:
             table = pacsv.read_csv(self.path, read_options=read, parse_options=parse,
                                    convert_options=convert)
@@ -459,6 +486,9 @@ def _open_source(data: Any, *, header: bool, delimiter: str | None, names: list[
             raise DataError(f"{path}: no such file")
         if path.is_dir():
             raise DataError(f"{path}: is a folder, not a data file")
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise DataError(f"{path}: not a regular file (a pipe, socket or device); autofeat reads its input "
+                            "more than once: save it to a file first")
         if path.stat().st_size == 0:
             raise DataError(f"{path}: the file is empty")
         if path.suffix.lower() in (".parquet", ".pq"):

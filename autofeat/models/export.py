@@ -130,8 +130,13 @@ class CompactModel(nn.Module):
 
     def save(self, path: str | Path) -> Path:
         """Write ``model.pt`` atomically (temporary name, then rename)."""
-        from autofeat.report.atomic import atomic_path
+        from autofeat.report.atomic import write_files_atomic
 
+        write_files_atomic({Path(path): self.write})
+        return Path(path)
+
+    def write(self, path: str | Path) -> None:
+        """Write the model to ``path`` as it is (:meth:`save` writes it atomically)."""
         state = {
             "format": FORMAT, "config": self.config,
             "segments": self.segments,
@@ -142,9 +147,7 @@ class CompactModel(nn.Module):
             "cross_keys": [torch.from_numpy(k.astype(np.int64)) for k in self.cross_keys],
             "weights": {k: v for k, v in self.state_dict().items() if not k.startswith(("seg", "row_of"))},
         }
-        with atomic_path(path) as tmp:
-            torch.save(state, tmp)
-        return Path(path)
+        torch.save(state, path)
 
 
 def load_compact(path: str | Path) -> CompactModel:

@@ -244,20 +244,16 @@ class Ranking:
     def save(self, out_dir: str | Path, *, html: bool = True) -> list[Path]:
         """Write ``ranking.json``, ``ranking.tsv`` and ``report.html`` into ``out_dir``.
 
-        Everything is rendered in memory first, then each file is written under a temporary
-        name and renamed, so a failure never leaves a half-written file.
+        Everything is rendered in memory first, then the files are written under temporary
+        names and renamed together, so a failure (a full disk) leaves none of them.
         """
-        from autofeat.report.atomic import write_text_atomic
+        from autofeat.report.atomic import write_files_atomic
 
         out = Path(out_dir)
-        files = {"ranking.json": self.to_json(), "ranking.tsv": self.to_tsv()}
+        files: dict[Path, str] = {out / "ranking.json": self.to_json(), out / "ranking.tsv": self.to_tsv()}
         if html:
-            files["report.html"] = self.report_html()
-        written = []
-        for name, text in files.items():
-            write_text_atomic(out / name, text)
-            written.append(out / name)
-        return written
+            files[out / "report.html"] = self.report_html()
+        return write_files_atomic(files)
 
     def report(self, path: str | Path) -> Path:
         """Write the HTML report alone to ``path``."""

@@ -10,11 +10,11 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_text_atomic", "write_bytes_atomic", "refuse_overwriting_input",
+__all__ = ["atomic_path", "atomic_paths", "write_files_atomic", "write_text_atomic", "write_bytes_atomic", "refuse_overwriting_input",
            "check_out_dir", "open_no_follow", "refuse_link", "RANK_FILES", "SEARCH_FILES"]
 
 # What rank and search write into their output folder (checked against the input first).
@@ -23,29 +23,72 @@ SEARCH_FILES = ("result.json", "report.html", "model.pt", "study.journal", "stud
 
 
 @contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path in the target's folder; on success rename it onto ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+def atomic_paths(paths: Iterable[str | Path]) -> Iterator[list[Path]]:
+    """Yield a temporary path beside each target; when the block succeeds, rename them all
+    onto their targets. The files of one result are written all or none: a full disk while
+    writing the last of them left the first ones (ranking.json and .tsv, no report.html).
+    Renames take no space, so once every file is written in full the group lands.
+
+    An OSError (no space, file too large, I/O error) becomes a one-line
+    :class:`~autofeat.errors.WriteError`; nothing is left behind."""
+    from autofeat.errors import WriteError
+
+    targets = [Path(p) for p in paths]
+    tmps: list[Path] = []
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
     try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        for path in targets:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.close(fd)
+            tmps.append(Path(tmp))
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
+        yield tmps
+        for tmp, path in zip(tmps, targets):
+            os.replace(tmp, path)
+    except BaseException as exc:
+        for tmp in tmps:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            names = ", ".join(str(t) for t in targets)
+            raise WriteError(f"cannot write {names}: {exc.strerror or exc}; nothing was written") from None
         raise
 
 
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path in the target's folder; on success rename it onto ``path``
+    (:func:`atomic_paths` for one file)."""
+    with atomic_paths([path]) as (tmp,):
+        yield tmp
+
+
+def write_files_atomic(files: dict[Path, str | bytes | Callable[[Path], object]]) -> list[Path]:
+    """Write a group of files all or none (:func:`atomic_paths`): each value is the text or
+    bytes to write, or a function writing the file at the path it is given. A failed write
+    is reported with the file it was for."""
+    from autofeat.errors import WriteError
+
+    with atomic_paths(files) as tmps:
+        for (path, content), tmp in zip(files.items(), tmps):
+            try:
+                if isinstance(content, str):
+                    content = content.encode("utf-8")
+                if isinstance(content, bytes):
+                    tmp.write_bytes(content)
+                else:
+                    content(tmp)
+            except OSError as exc:
+                raise WriteError(f"cannot write {path}: {exc.strerror or exc}; nothing was written") from None
+    return list(files)
+
+
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+    write_files_atomic({Path(path): data})
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from autofeat.encode.training import check_fractions
 from autofeat.errors import OptionError
 from autofeat.ranking.result import Ranking
 from autofeat.searching.data import SplitData, load_for_search
@@ -104,6 +105,9 @@ class OptunaSearchOptions:
             raise OptionError(f"--max-features must be >= 1, got {self.max_features}")
         if self.second_objective not in (None, "n_features"):
             raise OptionError(f"--second-objective: unknown {self.second_objective!r} (known: n_features)")
+        if self.n_jobs is not None and self.n_jobs < 1:
+            raise OptionError(f"--n-jobs must be >= 1, got {self.n_jobs}")
+        check_fractions(self.valid_fraction, self.test_fraction, self.sample_rows)
 
 
 def _select(trial: Any, space: SearchSpace, candidates: Sequence[str]) -> list[str]:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,17 +42,18 @@ class SearchResult:
     def to_json(self) -> str:
         return dumps(self.to_dict())
 
-    def save(self, out_dir: str | Path, *, html: str | None = None) -> list[Path]:
-        """Write ``result.json`` (and ``report.html`` when given), each atomically."""
-        from autofeat.report.atomic import write_text_atomic
+    def save(self, out_dir: str | Path, *, html: str | None = None,
+             files: dict[str, Callable[[Path], object]] | None = None) -> list[Path]:
+        """Write ``result.json``, ``report.html`` (when given) and ``files`` (name -> a function
+        writing that file at the path it is given, e.g. the model) all or none."""
+        from autofeat.report.atomic import write_files_atomic
 
         out = Path(out_dir)
-        written = [out / "result.json"]
-        write_text_atomic(written[0], self.to_json())
+        group: dict[Path, Any] = {out / name: write for name, write in (files or {}).items()}
+        group[out / "result.json"] = self.to_json()
         if html is not None:
-            write_text_atomic(out / "report.html", html)
-            written.append(out / "report.html")
-        return written
+            group[out / "report.html"] = html
+        return write_files_atomic(group)
 
     def report(self, path: str | Path) -> Path:
         """Write the HTML report (history, importances, selected features) to ``path``."""

@@ -114,7 +114,7 @@ CASES: dict[str, tuple[list[str], dict[str, str], list[str]]] = {
     "rank-out-under-proc": ([*RANK[:5], "/proc/autofeat-out", *RANK[6:]], {}, ["--out", "/proc/autofeat-out"]),
     "search-out-under-proc": ([*SEARCH[:5], "/proc/autofeat-out", *SEARCH[6:]], {}, ["--out", "/proc/autofeat-out"]),
     "rank-out-read-only": ([*RANK[:5], "ro/out", *RANK[6:]], {"ro/.keep": ""}, ["--out", "ro/out"]),
-    "demo-out-is-file": (["demo", "--out", "f.txt", "--rows", str(ROWS), "--quiet"], {"f.txt": "keep"},
+    "demo-out-is-file": (["demo", "--out", "f.txt", "--rows", "500", "--quiet"], {"f.txt": "keep"},
                          ["--out", "f.txt"]),
     # job files: values of the wrong type
     "job-bins-text": (["run", "job.toml", "--quiet"], {"job.toml": JOB_DATA + '[rank]\nbins = "20"\n' + JOB_OUT},

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from autofeat.encode.training import TrainingData, load_training_data, lookup_sorted
+from autofeat.encode.training import TrainingData, check_fractions, load_training_data, lookup_sorted
 from autofeat.errors import OptionError
 from autofeat.ranking.result import Ranking
 from autofeat.searching.result import SearchResult
@@ -114,6 +114,7 @@ class GateOptions:
         if self.model not in BACKBONES:
             raise OptionError(f"--model {self.model!r}: unknown (available: {', '.join(BACKBONES)})")
         self.train_options(quiet=True).check()
+        check_fractions(self.valid_fraction, self.test_fraction, self.sample_rows)
         for name in ("dim", "search_epochs", "max_features", "blocks", "cross_min_count"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise OptionError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
@@ -321,9 +322,8 @@ def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Pat
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        compact.save(out / "model.pt")
         result.extra["model_file"] = "model.pt"
-        result.save(out, html=search_html(result.to_dict()))
+        result.save(out, html=search_html(result.to_dict()), files={"model.pt": compact.write})
     return result
 
 
