@@ -7,7 +7,7 @@ Every other exception is a bug in autofeat and may show a traceback.
 
 from __future__ import annotations
 
-__all__ = ["AutofeatError", "DataError", "OptionError", "WriteError"]
+__all__ = ["AutofeatError", "DataError", "OptionError", "WriteError", "check_finite"]
 
 
 class AutofeatError(Exception):
@@ -25,3 +25,18 @@ class OptionError(AutofeatError, ValueError):
 class WriteError(AutofeatError):
     """An output could not be written (no space left, file too large, I/O error); nothing of
     the result was written. The CLI exits with code 74 (EX_IOERR)."""
+
+
+def check_finite(options: object) -> None:
+    """Raise an :class:`OptionError` for a float field of the dataclass ``options`` that is NaN or
+    infinite (``--penalty nan`` passed every range check, as NaN compares false, ran the whole
+    search and then blamed the penalty). Fields are named as the CLI's flags."""
+    import dataclasses
+    import math
+
+    for f in dataclasses.fields(options):  # type: ignore[arg-type]
+        value = getattr(options, f.name)
+        if dataclasses.is_dataclass(value):
+            check_finite(value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise OptionError(f"--{f.name.replace('_', '-')} must be a finite number, got {value}")

@@ -11,7 +11,7 @@ import numpy as np
 
 from autofeat._threads import cap_jobs
 from autofeat.encode.scan import Scan, count_codes, scan
-from autofeat.errors import DataError, OptionError
+from autofeat.errors import DataError, OptionError, check_finite
 from autofeat.io.sources import open_source
 from autofeat.ranking.crossfit import folds, heldout_scores
 from autofeat.ranking.factorized import FactorOptions, factor_candidates, factorized_gains
@@ -60,6 +60,7 @@ class RankOptions:
     quality: QualityThresholds = field(default_factory=QualityThresholds)
 
     def check(self) -> None:
+        check_finite(self)
         for name in ("pairs_top", "redundancy_top", "factor_top"):
             if getattr(self, name) < 0:
                 raise OptionError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}")

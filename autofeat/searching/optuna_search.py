@@ -32,7 +32,7 @@ from typing import Any, Literal
 import numpy as np
 
 from autofeat.encode.training import check_fractions
-from autofeat.errors import OptionError
+from autofeat.errors import OptionError, check_finite
 from autofeat.ranking.result import Ranking
 from autofeat.searching.data import SplitData, load_for_search
 from autofeat.searching.evaluators.lightgbm_eval import fit_lightgbm
@@ -94,6 +94,7 @@ class OptunaSearchOptions:
     fresh: bool = False
 
     def check(self) -> None:
+        check_finite(self)
         if self.n_trials < 1:
             raise OptionError(f"--trials must be >= 1, got {self.n_trials}")
         if self.seed < 0:  # NumPy refuses it, after the data was read

@@ -95,6 +95,8 @@ CASES: dict[str, tuple[list[str], dict[str, str], list[str]]] = {
     "hidden-not-numbers": ([*SEARCH[:-2], "--method", "optfs", "--hidden", "a,b"], {}, ["--hidden"]),
     "lr-nan": ([*SEARCH[:-2], "--method", "optfs", "--lr", "nan"], {}, ["--lr"]),
     "timeout-nan": ([*SEARCH, "--timeout", "nan"], {}, ["--timeout"]),
+    "penalty-nan": ([*SEARCH[:-2], "--method", "optfs", "--penalty", "nan"], {}, ["--penalty"]),
+    "field-z-inf": ([*SEARCH[:-2], "--method", "dnis", "--field-z", "inf"], {}, ["--field-z"]),
     "storage-journal-folder": ([*SEARCH, "--storage", "journal:{d}"], {}, ["--storage", "folder"]),
     "storage-journal-empty": ([*SEARCH, "--storage", "journal:"], {}, ["--storage"]),
     # search space files: they passed the loader and failed in the first trial

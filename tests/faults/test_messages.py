@@ -15,6 +15,9 @@ import pytest
 
 from autofeat.cli import QUALITY_LINES, main
 from autofeat.datasets import write_ctr_csv
+from autofeat.errors import OptionError
+from autofeat.ranking.api import RankOptions
+from autofeat.searching.optuna_search import OptunaSearchOptions
 from tests.faults.helpers import ENV, ROOT
 
 
@@ -107,3 +110,11 @@ def test_a_bad_label_in_a_job_names_the_job_keys(tmp_path, capsys):
     assert main(["run", str(_job(tmp_path, data, label="nope")), "--quiet"]) == 2
     line = _error(capsys)
     assert "label column 'nope' not found" in line and "header = false in [data]" in line and "--" not in line
+
+
+@pytest.mark.parametrize("options", [RankOptions(interaction_weight=float("nan")),
+                                     OptunaSearchOptions(timeout=float("inf"))])
+def test_nan_and_inf_options_are_refused_before_any_work(options):
+    # NaN compares false, so it passed every range check: --penalty nan ran the whole search
+    with pytest.raises(OptionError, match="must be a finite number"):
+        options.check()

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from autofeat.encode.training import TrainingData, check_fractions, load_training_data, lookup_sorted
-from autofeat.errors import OptionError
+from autofeat.errors import OptionError, check_finite
 from autofeat.ranking.result import Ranking
 from autofeat.searching.result import SearchResult
 
@@ -113,6 +113,7 @@ class GateOptions:
 
         if self.model not in BACKBONES:
             raise OptionError(f"--model {self.model!r}: unknown (available: {', '.join(BACKBONES)})")
+        check_finite(self)
         self.train_options(quiet=True).check()
         check_fractions(self.valid_fraction, self.test_fraction, self.sample_rows)
         for name in ("dim", "search_epochs", "max_features", "blocks", "cross_min_count"):
