@@ -127,6 +127,7 @@ def _train_split(source: Source, label: str, opts: Any, ignore: Sequence[str], n
     candidates never sees a validation or test row."""
     import pyarrow as pa
 
+    from autofeat.encode.label import LabelParser
     from autofeat.encode.scan import resolve_columns
     from autofeat.encode.training import sample_and_split
     from autofeat.io.sources import read_table, table_source
@@ -138,6 +139,9 @@ def _train_split(source: Source, label: str, opts: Any, ignore: Sequence[str], n
     table = read_table(source)
     if table.num_rows == 0:
         raise DataError(f"{source.name}: no data rows (only a header?)")
+    # The label checked on every row in file order: found by the ranking of the train rows,
+    # a bad value was reported by its row number in that split (62 for file row 78).
+    LabelParser(label, source.name).parse(table.column(label))
     keep, train, _, _ = sample_and_split(table.num_rows, opts.seed, opts.sample_rows, opts.valid_fraction,
                                          opts.test_fraction, table.column(time_column) if time_column else None,
                                          source.name, time_column)

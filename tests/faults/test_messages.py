@@ -118,3 +118,18 @@ def test_nan_and_inf_options_are_refused_before_any_work(options):
     # NaN compares false, so it passed every range check: --penalty nan ran the whole search
     with pytest.raises(OptionError, match="must be a finite number"):
         options.check()
+
+
+def test_a_gate_search_names_a_bad_label_by_its_row_in_the_file(tmp_path, capsys):
+    pytest.importorskip("torch")
+    data = tmp_path / "d.csv"
+    write_ctr_csv(data, 400, seed=2)
+    lines = data.read_text().splitlines()
+    at = lines[0].split(",").index("click")
+    row = lines[78].split(",")
+    row[at] = "maybe"
+    lines[78] = ",".join(row)  # data row 78 (line 79, after the header)
+    data.write_text("\n".join(lines) + "\n")
+    assert main(["search", str(data), "--label", "click", "--method", "optfs", "--out", str(tmp_path / "s"),
+                 "--quiet"]) == 2
+    assert "first in data row 78" in _error(capsys)  # was its row number within the train split
