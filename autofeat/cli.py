@@ -343,7 +343,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
             print(f"check against the baseline: {describe_check(check)}")
         if result.interactions:
-            chosen = [f"{k}={v}" for k, v in result.interactions.items() if v != "naive"]
+            chosen = [f"{' x '.join(p['features'])}: {p['method']}" for p in result.interactions if p["method"] != "naive"]
             print("pairs: " + (", ".join(chosen) if chosen else "all naive"))
         print(f"wrote {Path(args.out) / 'result.json'}, model.pt, report.html")
         return 0

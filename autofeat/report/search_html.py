@@ -131,14 +131,14 @@ def _gate_html(result: dict[str, Any]) -> str:
                 cells = ", ".join(f"{d} ({n:,})" for d, n in zip(ds, sizes.get(f, [])))
                 out.append(f"<tr><td class='l'>{escape(f)}</td><td class='l'>{cells}</td></tr>")
             out.append("</table>")
-    inter = result.get("interactions") or {}
+    inter = result.get("interactions") or []
     if inter:
         names: list[str] = []
-        for key in inter:
-            for n in key.split("|"):
+        for p in inter:
+            for n in p["features"]:
                 if n not in names:
                     names.append(n)
-        cells = {(names.index(k.split("|")[0]), names.index(k.split("|")[1])): v for k, v in inter.items()}
+        cells = {(names.index(p["features"][0]), names.index(p["features"][1])): p["method"] for p in inter}
         out.append("<h2>Interaction methods</h2>")
         out.append(category_matrix(names, cells, _METHOD_COLORS, title="method chosen per candidate pair"))
     for key, title in (("search_history", "Search"), ("retrain_history", "Retrain")):

@@ -3,7 +3,7 @@
     {"method": str, "features": [str, ...],
      "kept_values": {field: int, ...},            # value-gate methods only
      "embedding_dims": {field: int, ...},
-     "interactions": {"a|b": "memorize"|"factorize"|"naive", ...},
+     "interactions": [{"features": [a, b], "method": "memorize"|"factorize"|"naive"}, ...],
      "metrics": {"valid_auc", "test_auc", "test_logloss", ...},
      ...method-specific fields (optuna: best_trial, n_trials, pareto)}
 """
@@ -27,7 +27,9 @@ class SearchResult:
     features: list[str]
     metrics: dict[str, float]
     embedding_dims: dict[str, int] = field(default_factory=dict)
-    interactions: dict[str, str] = field(default_factory=dict)
+    # One entry per searched pair; the names are a list, not an "a|b" key, so that column
+    # names holding "|" stay unambiguous.
+    interactions: list[dict[str, Any]] = field(default_factory=list)
     kept_values: dict[str, int] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -5,6 +5,8 @@ parameter is masked in messages, ranking.tsv escapes tabs and line breaks in nam
 
 from __future__ import annotations
 
+import json
+
 import pyarrow.parquet as pq
 import pytest
 
@@ -94,3 +96,26 @@ def test_a_lock_left_by_a_dead_local_process_is_broken_at_once(tmp_path, monkeyp
     os.symlink(f"{journal}#{socket.gethostname()}:{os.getpid()}", lock._lock_file)  # alive: wait
     with pytest.raises(AssertionError, match="waited"):
         lock.acquire()
+
+
+def test_optinter_pairs_of_columns_with_a_bar_in_their_names_stay_unambiguous(tmp_path):
+    # "a|b" keys could not tell ("x|y", "z") from ("x", "y|z"); pairs are now lists of names
+    pytest.importorskip("torch")
+    import numpy as np
+    import pyarrow as pa
+
+    import autofeat
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    cols = {name: rng.integers(0, 6, n) for name in ("x|y", "z", "x", "y|z")}
+    logit = (cols["x|y"] == cols["z"]) * 2.0 - 1.0
+    cols["click"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int8)
+    table = pa.table({k: pa.array([f"v{v}" for v in c]) if k != "click" else pa.array(c) for k, c in cols.items()})
+    res = autofeat.search(table, "click", method="optinter", out=tmp_path / "s", search_epochs=1, epochs=1,
+                          quiet=True)
+    pairs = [tuple(p["features"]) for p in res.interactions]
+    assert pairs and all(len(p) == 2 and set(p) <= {"x|y", "z", "x", "y|z"} for p in pairs)
+    stored = json.loads((tmp_path / "s" / "result.json").read_text())["interactions"]
+    assert [tuple(p["features"]) for p in stored] == pairs
+    assert "x|y" in (tmp_path / "s" / "report.html").read_text()

@@ -92,10 +92,10 @@ def test_dnis_dimensions_follow_signal_not_cardinality(unseen) -> None:
 def test_optinter_memorizes_the_planted_pair_and_leaves_noise_pairs_naive(planted) -> None:
     table, truth, ranking = planted
     res = autofeat.search(table, "click", method="optinter", ranking=ranking, **FAST)
-    planted_pair = [k for k in res.interactions if set(k.split("|")) == {"int_a", "int_b"}]
-    assert planted_pair and res.interactions[planted_pair[0]] != "naive"
+    planted_pair = [p for p in res.interactions if set(p["features"]) == {"int_a", "int_b"}]
+    assert planted_pair and planted_pair[0]["method"] != "naive"
     noise = _noise(truth)
-    noisy = [v for k, v in res.interactions.items() if any(n in noise for n in k.split("|"))]
+    noisy = [p["method"] for p in res.interactions if any(n in noise for n in p["features"])]
     assert noisy and sum(v == "naive" for v in noisy) > len(noisy) / 2
 
 

@@ -304,7 +304,7 @@ def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Pat
         "retrain_epochs": report.epochs_run, "n_features": len(kept_fields), "candidates": len(features),
     }
     dims = compact.field_dims()
-    interactions = {f"{names[a]}|{names[b]}": m for (a, b), m in zip(arch.pairs, arch.pair_methods)}
+    interactions = [{"features": [names[a], names[b]], "method": m} for (a, b), m in zip(arch.pairs, arch.pair_methods)]
     result = SearchResult(
         method=method, features=kept_fields, metrics=metrics,
         embedding_dims={kept_fields[i]: d for i, d in enumerate(dims)},

@@ -86,7 +86,7 @@ def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) ->
     return Arch(
         fields=list(range(len(td.sizes))), pairs=list(pairs), pair_methods=methods,
         extra={"params_before": params_before, "search_history": report.history,
-               "pair_weights": {f"{names[a]}|{names[b]}": dict(zip(PAIR_METHODS, np.round(weights[-1][k], 4).tolist()))
-                                for k, (a, b) in enumerate(pairs)},
-               "cross_sizes": {f"{names[a]}|{names[b]}": s for (a, b), s in zip(pairs, sizes)}},
+               "pair_search": [{"features": [names[a], names[b]], "cross_size": int(s),
+                                "weights": dict(zip(PAIR_METHODS, np.round(weights[-1][k], 4).tolist()))}
+                               for k, ((a, b), s) in enumerate(zip(pairs, sizes))]},
     )
