@@ -43,14 +43,18 @@ from autofeat.searching.storage import (
     check_storage_url,
     fail_stale_trials,
     heartbeat,
+    may_die_unseen,
     open_storage,
     recover_dead_trials,
+    requeue,
     worker_id,
 )
 
 __all__ = ["OptunaSearchOptions", "optuna_search", "run_worker"]
 
 OVER_BUDGET = "autofeat:over_budget"
+# A worker with nothing left to start looks again this often at the trials still under way.
+WAIT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -195,9 +199,10 @@ def _check_candidates(study: Any, candidates: Sequence[str], options: OptunaSear
 def run_worker(study: Any, objective: Any, n_trials: int, timeout: float | None,
                reseed: Any = None) -> int:
     """Ask/tell until the study holds ``n_trials`` finished trials (or ``timeout``); returns
-    the number of trials this worker ran. ``reseed(n)`` gives the sampler for the next ask
-    when the study already holds ``n`` trials. On storages with heartbeats (RDB) the trial
-    under way beats, and stale trials of dead workers are failed and retried before each ask."""
+    the number of trials this worker ran. ``reseed(n, waiting)`` gives the sampler for the
+    next ask when the study holds ``n`` trials, ``waiting`` of them queued. On storages with
+    heartbeats (RDB) the trial under way beats; dead workers' trials are failed and retried
+    before each ask."""
     import optuna
     from optuna.trial import TrialState
 
@@ -205,7 +210,8 @@ def run_worker(study: Any, objective: Any, n_trials: int, timeout: float | None,
     ran = 0
     # Done or under way. A WAITING trial (a dead worker's retry) is work still to do: it must
     # not stop the loop, or a kill in the last trial leaves every resume one trial short.
-    taken = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+    finished = (TrialState.COMPLETE, TrialState.PRUNED)
+    taken = (*finished, TrialState.RUNNING)
     # Trials numbered before this one that will finish (ask() hands out WAITING ones first).
     ahead_states = (*taken, TrialState.WAITING)
     while timeout is None or time.monotonic() - start < timeout:
@@ -215,9 +221,16 @@ def run_worker(study: Any, objective: Any, n_trials: int, timeout: float | None,
         recover_dead_trials(study)
         trials = study.get_trials(deepcopy=False)
         if sum(t.state in taken for t in trials) >= n_trials:
-            break
+            # Nothing left to start; but a trial under way may still die and need its retry
+            # run here, or the study ends short of its budget. Wait for those this worker can
+            # see die (see may_die_unseen), recovering them as they do.
+            if sum(t.state in finished for t in trials) >= n_trials or all(
+                    may_die_unseen(study, t) for t in trials if t.state == TrialState.RUNNING):
+                break
+            time.sleep(WAIT_SECONDS)
+            continue
         if reseed is not None:
-            study.sampler = reseed(len(trials))
+            study.sampler = reseed(len(trials), sum(t.state == TrialState.WAITING for t in trials))
         with warnings.catch_warnings():  # "use heartbeats with Study.optimize": we beat ourselves
             warnings.filterwarnings("ignore", message="Heartbeat of storage", category=UserWarning)
             trial = study.ask()
@@ -236,6 +249,13 @@ def run_worker(study: Any, objective: Any, n_trials: int, timeout: float | None,
                 value = objective(trial)
         except optuna.TrialPruned:
             study.tell(trial, state=TrialState.PRUNED, skip_if_finished=True)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # another worker judged this trial dead (failed and queued it): its retry runs it
+        except KeyboardInterrupt:
+            # Ctrl-C: the trial is not this study's to lose. FAIL it and queue its parameters
+            # again, as for a dead worker, so a later run still reaches the exact budget.
+            requeue(study, trial)
+            raise
         except Exception:
             study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
             raise
@@ -293,12 +313,15 @@ def optuna_search(
     _check_directions(study, options)
     _check_candidates(study, candidates, options)
     # A sampler seeded only once would replay the same proposals after a resume. Seeding it
-    # from the study's size keeps one worker deterministic without repeating finished trials;
-    # workers on a shared storage also mix in their process id so they do not propose alike.
+    # from the study's state keeps one worker deterministic without repeating a proposal:
+    # (trials, waiting) never recurs (a new or queued trial adds one; a retry taken from the
+    # queue removes a waiting one, and the size alone then recurred: a retry and the next
+    # new trial were proposed alike). Workers on a shared storage also mix in their process
+    # id so they do not propose alike.
     salt = os.getpid() if options.storage is not None else 0
 
-    def reseed(n: int) -> Any:
-        return _sampler(options, (options.seed * 1_000_003 + n * 7_919 + salt) % (2**32))
+    def reseed(n: int, waiting: int) -> Any:
+        return _sampler(options, (options.seed * 1_000_003 + n * 7_919 + waiting * 104_729 + salt) % (2**32))
 
     t0 = time.perf_counter()
     ran = run_worker(study, _objective(split, space, candidates, options), options.n_trials,

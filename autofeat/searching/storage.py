@@ -42,7 +42,7 @@ from typing import Any
 
 from autofeat.errors import OptionError
 
-__all__ = ["check_storage_url", "open_storage", "recover_dead_trials", "heartbeat", "fail_stale_trials",
+__all__ = ["check_storage_url", "open_storage", "recover_dead_trials", "requeue", "may_die_unseen", "heartbeat", "fail_stale_trials",
            "WORKER_ATTR", "worker_id"]
 
 WORKER_ATTR = "autofeat:worker"
@@ -56,7 +56,9 @@ SCHEMA_RETRIES = 6
 LOCK_GRACE_SECONDS = 30
 # A RUNNING trial without a recorded worker this old is orphaned: its worker records itself
 # milliseconds after the ask, so only a kill in between leaves one (generous for clock skew).
-ORPHAN_SECONDS = 300
+# Longer than a journal lock can be held (its grace period), so a worker waiting for the lock
+# to record itself is never judged an orphan.
+ORPHAN_SECONDS = 2 * LOCK_GRACE_SECONDS
 
 
 def worker_id() -> str:
@@ -68,13 +70,8 @@ def worker_id() -> str:
 def _start_ticks(pid: int) -> str | None:
     """When process ``pid`` started, in clock ticks since boot (Linux; None elsewhere or for no
     such process): with the pid it names one process, even after the pid is reused."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return None
-    fields = stat[stat.rfind(b")") + 2:].split()  # after "pid (comm) ": comm may hold spaces
-    return fields[19].decode() if len(fields) > 19 else None
+    fields = _proc_stat(pid)
+    return fields[19] if fields is not None and len(fields) > 19 else None
 
 
 def check_storage_url(url: str | None) -> None:
@@ -325,13 +322,27 @@ def _dead_local(owner: str) -> bool:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not ended: a zombie (killed, not yet reaped by its
+    parent) holds nothing, but answers ``kill(pid, 0)``; its lock then looked held for the
+    whole grace period."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    stat = _proc_stat(pid)
+    return stat is None or stat[0] not in ("Z", "X")  # no /proc (not Linux): trust kill()
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/PID/stat`` after ``pid (comm)`` (state first), or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return stat[stat.rfind(b")") + 2:].decode("ascii", "replace").split()  # comm may hold spaces
 
 
 def recover_dead_trials(study: Any) -> int:
@@ -339,25 +350,45 @@ def recover_dead_trials(study: Any) -> int:
     recorded a worker and are ``ORPHAN_SECONDS`` old, and enqueue their parameters again;
     returns how many this call recovered. Workers may run it at once: the one whose FAIL lands
     first queues the retry, so a dead trial is retried once."""
-    from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
     recovered = 0
     now = datetime.now()  # Optuna stores datetime_start as a naive local time
+    me = worker_id()
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         owner = t.user_attrs.get(WORKER_ATTR)
         if owner:
-            if not _dead_local(owner):
+            # This process runs one trial at a time and none while it recovers: a trial it
+            # owns is left over from an earlier call that did not finish it.
+            if owner != me and not _dead_local(owner):
                 continue
         elif t.datetime_start is None or (now - t.datetime_start).total_seconds() < ORPHAN_SECONDS:
             continue
-        try:
-            study._storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
-        except UpdateFinishedTrialError:
-            continue  # another worker recovered it (or its worker finished it) first
-        study.enqueue_trial(t.params, user_attrs={RETRY_ATTR: t.number}, skip_if_exists=False)
-        recovered += 1
+        recovered += requeue(study, t)
     return recovered
+
+
+def requeue(study: Any, trial: Any) -> bool:
+    """FAIL the RUNNING ``trial`` and queue its parameters again (a WAITING retry); False when
+    it had finished already (another worker recovered it first, or its worker finished it)."""
+    from optuna.exceptions import UpdateFinishedTrialError
+    from optuna.trial import TrialState
+
+    try:
+        study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+    except UpdateFinishedTrialError:
+        return False
+    study.enqueue_trial(trial.params, user_attrs={RETRY_ATTR: trial.number}, skip_if_exists=False)
+    return True
+
+
+def may_die_unseen(study: Any, trial: Any) -> bool:
+    """Whether RUNNING ``trial`` could end without this worker noticing: recorded by a process
+    of another host on a storage without heartbeats (a journal). Any other, if its worker
+    dies, is recovered here (ownerless: by age; this host: by its process; heartbeats: by
+    their age), so a worker with nothing left to start waits for it."""
+    owner = trial.user_attrs.get(WORKER_ATTR)
+    return bool(owner) and owner.split(":")[0] != socket.gethostname() and not _beats(study._storage)
 
 
 def _beats(storage: Any) -> bool:

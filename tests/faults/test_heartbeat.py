@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from pathlib import Path
 
 import optuna
@@ -68,7 +69,6 @@ def test_heartbeat_thread_stops_with_the_trial(tmp_path):
     trial = study.ask()
     with heartbeat(study, trial):
         pass
-    import threading
 
     assert not [t for t in threading.enumerate() if t.name.startswith("autofeat-heartbeat")]
     study.tell(trial, 1.0)
@@ -89,14 +89,29 @@ def test_stale_trial_of_another_host_is_failed_and_retried(tmp_path):
     assert retry.state.name == "COMPLETE" and retry.params["x"] == stale_x
 
 
-def test_a_live_trial_is_not_failed(tmp_path):
+def test_a_live_trial_is_not_failed_and_is_waited_for(tmp_path):
+    # Another host's worker, beating: the budget of 2 is taken once this worker ran one trial,
+    # but the live trial could still die, so the worker waits for it instead of leaving.
     db = tmp_path / "s.db"
     study = _study(db)
     live = study.ask()
+    ran_one = threading.Event()
+
+    def objective(t: optuna.Trial) -> float:
+        ran_one.set()
+        return t.suggest_float("x", 0, 1)
+
+    def other_worker_finishes() -> None:
+        ran_one.wait()
+        study.tell(live, 0.5)
+
     with heartbeat(study, live):  # beating now: within the grace period
-        assert run_worker(_study(db), lambda t: t.suggest_float("x", 0, 1), 2, None) == 1
-    assert study.trials[live.number].state.name == "RUNNING"
-    study.tell(live, 0.5)
+        live.set_user_attr(WORKER_ATTR, "another-host:1:1")
+        other = threading.Thread(target=other_worker_finishes)
+        other.start()
+        assert run_worker(_study(db), objective, 2, None) == 1
+        other.join()
+    assert study.trials[live.number].state.name == "COMPLETE" and study.trials[live.number].value == 0.5
 
 
 @pytest.fixture(scope="module")

@@ -112,3 +112,52 @@ def test_search_killed_between_ask_and_recording_its_worker_resumes_to_the_budge
     after = optuna.load_study(study_name="autofeat", storage=open_storage(None, out)).get_trials()
     assert _states(after) == {"COMPLETE": 3, "FAIL": 1}
     assert json.loads((out / "result.json").read_text())["n_trials"] == 3
+
+
+def test_a_killed_worker_not_yet_reaped_counts_as_dead():
+    # a zombie answers kill(pid, 0); its journal lock looked held for the whole grace period
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
+    owner = f"{socket.gethostname()}:{proc.pid}"
+    while storage._proc_stat(proc.pid) is not None and storage._proc_stat(proc.pid)[0] != "Z":
+        os.sched_yield()  # until it has died (an event: its state in /proc), not reaped: no wait() yet
+    assert storage._dead_local(owner)
+    proc.wait()
+    assert storage._dead_local(owner)
+
+
+def test_an_interrupted_trial_is_queued_again():
+    # Ctrl-C mid-trial left it RUNNING under a live process: never recovered, and a worker in
+    # the same process waited for it. Now it is failed and its parameters queued again.
+    study = optuna.create_study(direction="maximize")
+    calls = [0]
+
+    def objective(t):
+        x = t.suggest_float("x", 0, 1)
+        calls[0] += 1
+        if calls[0] == 2:
+            raise KeyboardInterrupt
+        return x
+
+    with pytest.raises(KeyboardInterrupt):
+        run_worker(study, objective, 3, None)
+    assert _states(study.get_trials()) == {"COMPLETE": 1, "FAIL": 1, "WAITING": 1}
+    assert run_worker(study, objective, 3, None) == 2
+    assert _states(study.get_trials()) == {"COMPLETE": 3, "FAIL": 1}
+    assert study.trials[2].params == study.trials[1].params
+
+
+def test_a_retry_and_the_next_new_trial_are_not_proposed_alike():
+    # Seeded from the study's size alone, the sampler proposed a retry without parameters (its
+    # worker died at the ask) and the next new trial alike: taking a retry from the queue does
+    # not change the size. Seen as duplicate configurations in the PostgreSQL kill soak.
+    def reseed(n: int, waiting: int):
+        return optuna.samplers.TPESampler(seed=n * 7_919 + waiting * 104_729, n_startup_trials=8)
+
+    study = optuna.create_study(direction="maximize")
+    storage.requeue(study, study.ask())  # died at the ask: no parameters to retry
+    assert run_worker(study, lambda t: t.suggest_float("x", 0, 1), 2, None, reseed) == 2
+    retry, new = [t for t in study.trials if t.state.name == "COMPLETE"]
+    assert "autofeat:retry_of" in retry.user_attrs and retry.params != new.params

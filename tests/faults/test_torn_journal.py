@@ -50,10 +50,11 @@ def test_torn_tail_is_dropped_before_appending(tmp_path):
     run_worker(study, lambda t: t.suggest_float("x", 0, 1), 4, None)  # appends: was merged into the tail
     assert len(_records(journal)) > n_before
     again = _study(tmp_path)  # a later run: was a JSONDecodeError
-    # The torn record was trial 1's tell: it stays RUNNING, as after a kill (its worker, this
-    # process, is alive, so nothing recovers it here; the CLI test below resumes one).
+    # The torn record was trial 1's tell: it was left RUNNING, as after a kill, and owned by
+    # this process, which runs no trial between calls: failed and retried (trial 2).
     states = [t.state.name for t in again.get_trials()]
-    assert states == ["COMPLETE", "RUNNING", "COMPLETE", "COMPLETE"]
+    assert states == ["COMPLETE", "FAIL", "COMPLETE", "COMPLETE", "COMPLETE"]
+    assert again.trials[2].user_attrs["autofeat:retry_of"] == 1
 
 
 @pytest.mark.parametrize("content, kept", [(b"", b""), (b"{}\n", b"{}\n"), (b'{"a"', b""),
