@@ -138,8 +138,6 @@ _GATE_FLAGS: dict[str, dict[str, Any]] = {
     "--stop-on": {"choices": ["logloss", "auc"],
                   "help": "valid score that picks the best epoch: lowest logloss or highest auc (default logloss)"},
     "--device": {"help": "cpu or cuda (default cpu)"},
-    "--min-count": {"type": _positive_int, "help": "train rows a value needs for its own id; rarer share the OOV id (default 2)"},
-    "--time-column": {"help": "split by this column's order (newest rows test) instead of a seeded shuffle"},
     "--final-temp": {"type": _finite_float, "help": "optfs: gate temperature at the last search epoch (default 200)"},
     "--penalty": {"type": _finite_float, "help": "optfs: sparsity weight on the mean gate (default 20)"},
     "--gate-lr": {"type": _finite_float, "help": "optfs: learning rate of the gates (default 1e-2)"},
@@ -198,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--include", type=_csv_list, action="extend", metavar="COLS",
                    help="comma-separated columns that are candidates even if the ranking flags them (leak, id, ...)")
     s.add_argument("--sample-rows", type=_positive_int, help="search on a seeded sample of N rows")
+    s.add_argument("--time-column", help="split by this column's order (newest rows test) instead of a seeded shuffle")
+    s.add_argument("--min-count", type=_positive_int,
+                   help="train rows a value needs for its own id; rarer share the out-of-vocabulary id (default 2)")
     s.add_argument("--no-baseline", action="store_true",
                    help="skip the model on every candidate feature (reported as all_features_* in result.json)")
     s.add_argument("--seed", type=_nonneg_int, help="seed (default 0)")
@@ -308,7 +309,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
         if getattr(args, _dest(flag)) is not None:
             raise AutofeatError(f"{flag} does not apply to --method {args.method}")
     options: dict[str, Any] = {}
-    for flag in [*mine, "--max-features", "--include", "--sample-rows", "--seed", "--n-jobs"]:
+    for flag in [*mine, "--max-features", "--include", "--sample-rows", "--time-column", "--min-count", "--seed",
+                 "--n-jobs"]:
         value = getattr(args, _dest(flag))
         if value is not None:
             options[_RENAMED.get(_dest(flag), _dest(flag))] = value

@@ -57,7 +57,9 @@ __all__ = ["Job", "load_job", "run_job", "LockedError", "EXIT_LOCKED"]
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
 # [[search]] keys every method takes, and those of the Optuna study only.
-_SEARCH_COMMON = {"name", "method", "seed", "sample_rows", "n_jobs"}
+# The data and its split are the same for every method (one TrainingData path).
+_SEARCH_DATA = ("seed", "sample_rows", "n_jobs", "valid_fraction", "test_fraction", "min_count", "time_column")
+_SEARCH_COMMON = {"name", "method", *_SEARCH_DATA}
 _SEARCH_OPTUNA = {"space", "trials", "timeout", "storage", "study", "second_objective"}
 # Set from the prune step (prune.top_k, prune.include), not per search.
 _SEARCH_FROM_PRUNE = {"max_features", "include"}
@@ -185,7 +187,7 @@ def _search_options(spec: dict[str, Any], top_k: int, include: list[str]) -> tup
     else:  # every other key is a GateOptions field (checked when the file was read)
         opts.update({k: (tuple(v) if isinstance(v, list) else v) for k, v in spec.items()
                      if k not in ("name", "method")})
-    for k in ("seed", "sample_rows", "n_jobs"):
+    for k in _SEARCH_DATA:
         if k in spec:
             opts[k] = spec[k]
     return method, opts

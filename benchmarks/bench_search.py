@@ -22,7 +22,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import autofeat  # noqa: E402
 from autofeat.datasets import write_ctr_csv  # noqa: E402
-from autofeat.searching.data import load_for_search  # noqa: E402
+from autofeat.encode.training import load_training_data  # noqa: E402
 from autofeat.searching.evaluators.lightgbm_eval import fit_lightgbm  # noqa: E402
 from autofeat.searching.optuna_search import OptunaSearchOptions, optuna_search  # noqa: E402
 
@@ -51,7 +51,8 @@ def main() -> None:
     for name, path, label, header in datasets(args.rows):
         ranking = autofeat.rank(path, label, header=header)
         cands = ranking.top(40)
-        split = load_for_search(path, label, cands, header=header, seed=0)
+        split = load_training_data(path, label, cands, kinds={f: ranking.feature(f).kind for f in cands},
+                                   header=header, seed=0)
         for arm, feats in (("all candidates", cands), (f"ranking top-{args.top_k}", cands[: args.top_k])):
             fit = fit_lightgbm(split, feats, {"learning_rate": 0.1}, num_boost_round=300, early_stopping_rounds=30)
             test = fit.scores(split, split.test, feats)

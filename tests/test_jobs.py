@@ -99,11 +99,11 @@ def test_lock_held_exits_75(job, capsys):
 
 
 def test_prune_include_keeps_a_flagged_column(job):
-    # row_id is flagged id_like: a candidate only when the job names it.
-    job.write_text(JOB.format(top_k=4).replace("top_k = 4", 'top_k = 4\ninclude = ["row_id"]'))
+    # conversion_time is flagged leak: a candidate only when the job names it.
+    job.write_text(JOB.format(top_k=4).replace("top_k = 4", 'top_k = 4\ninclude = ["conversion_time"]'))
     run_job(job)
     cands = json.loads((job.parent / "out" / "candidates.json").read_text())["features"]
-    assert "row_id" in cands and len(cands) == 5
+    assert "conversion_time" in cands and len(cands) == 5
     job.write_text(JOB.format(top_k=4).replace("top_k = 4", 'top_k = 4\ninclude = ["nope"]'))
     with pytest.raises(Exception, match="prune.include: --include nope: not a ranked column"):
         run_job(job)

@@ -45,9 +45,8 @@ def search(
             ``"optfs"`` (value gates), ``"dnis"`` (embedding dimensions) or ``"optinter"``
             (pair interaction methods); the last three train a torch CTR model
             (see :mod:`autofeat.searching.gates`).
-        ranking: a :class:`Ranking`, or the path of a ``ranking.json``; ranked here if omitted
-            (for the gates on the train split's rows only, so no validation or test row
-            shapes the candidates; for optuna on every row read).
+        ranking: a :class:`Ranking`, or the path of a ``ranking.json``; ranked here if omitted,
+            on the train split's rows only, so no validation or test row shapes the candidates.
         out: folder for ``result.json`` and ``report.html`` (optuna: also the study's journal,
             so a re-run continues the study; gates: also the compact ``model.pt``); a
             temporary folder for optuna, nothing written for the gates, when omitted.
@@ -91,16 +90,13 @@ def search(
     opts.check()  # a bad option fails before any data is read
     if opts.n_jobs is not None:  # more threads than cores crashed LightGBM's OpenMP and torch
         opts = replace(opts, n_jobs=cap_jobs(opts.n_jobs))
-    if ranking is None and method != "optuna":
-        # The gates hold every row in memory anyway; optuna's loader streams (bounded by
-        # --sample-rows), so its ranking reads the file as it is.
+    if ranking is None:
+        # Every search holds its rows in memory (TrainingData) anyway: read them once, and
+        # rank the train split's rows only, so no validation or test row shapes the candidates.
         data = open_source(data, header=header, delimiter=delimiter)
         data, train_rows = _train_split(data, str(label), opts, ignore, numeric, categorical)
         ranking = rank(train_rows, label, ignore=ignore, numeric=numeric, categorical=categorical,
                        quiet=quiet, seed=opts.seed)
-    elif ranking is None:
-        ranking = rank(data, label, header=header, delimiter=delimiter, ignore=ignore,
-                       numeric=numeric, categorical=categorical, quiet=quiet, seed=opts.seed)
     elif not isinstance(ranking, Ranking):
         ranking = Ranking.load(ranking)
     if ranking.label != str(label):
@@ -133,7 +129,7 @@ def _train_split(source: Source, label: str, opts: Any, ignore: Sequence[str], n
     from autofeat.io.sources import read_table, table_source
 
     resolve_columns(source, label, ignore, numeric, categorical)  # bad columns fail before the read
-    time_column = getattr(opts, "time_column", None)
+    time_column = opts.time_column
     if time_column and time_column not in source.names:
         raise DataError(f"{source.name}: --time-column column {time_column!r} is not in the data")
     table = read_table(source)

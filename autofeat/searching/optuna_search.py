@@ -31,10 +31,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from autofeat.encode.training import check_fractions
+from autofeat.encode.training import TrainingData, check_fractions, load_training_data
 from autofeat.errors import OptionError, check_finite
 from autofeat.ranking.result import Ranking
-from autofeat.searching.data import SplitData, load_for_search
 from autofeat.searching.evaluators.lightgbm_eval import fit_lightgbm
 from autofeat.searching.result import SearchResult
 from autofeat.searching.spaces import SearchSpace, load_space
@@ -76,6 +75,10 @@ class OptunaSearchOptions:
             within one standard error of the best (Hanley-McNeil, from the valid split's
             class counts) instead of the best trial: extra harmless columns do not lower a
             LightGBM's AUC, so the best trial is often the largest subset.
+        seed, valid_fraction, test_fraction, sample_rows, min_count, time_column: the data
+            and its split, as for the torch searches (the same
+            :class:`~autofeat.encode.training.TrainingData`: vocabularies and bin edges from
+            train rows only; values rarer than ``min_count`` share the out-of-vocabulary id).
         fresh: delete an existing default journal in the output folder first.
     """
 
@@ -93,6 +96,8 @@ class OptunaSearchOptions:
     valid_fraction: float = 0.1
     test_fraction: float = 0.1
     sample_rows: int | None = None
+    min_count: int = 2
+    time_column: str | None = None
     n_jobs: int | None = None
     spaces_dir: str | None = None
     fresh: bool = False
@@ -135,7 +140,7 @@ def _lgb_params(trial: Any, space: SearchSpace) -> dict[str, Any]:
             if key not in ("num_boost_round", "early_stopping_rounds")}
 
 
-def _objective(split: SplitData, space: SearchSpace, candidates: Sequence[str],
+def _objective(split: TrainingData, space: SearchSpace, candidates: Sequence[str],
                options: OptunaSearchOptions) -> Any:
     multi = options.second_objective is not None
 
@@ -293,15 +298,14 @@ def optuna_search(
     candidates = ranking.top(options.max_features, include=options.include)
     if not candidates:
         raise OptionError("the ranking has no clean feature to search over")
-    # Encode every candidate as the ranking did (its kind may have been forced there).
-    numeric = [f for f in candidates if ranking.feature(f).kind == "numeric"]
-    categorical = [f for f in candidates if f not in set(numeric)]
-    split = load_for_search(data, label, candidates, header=header, delimiter=delimiter,
-                            numeric=numeric, categorical=categorical,
-                            bins=int(ranking.options.get("bins", 20)),
-                            sample_rows=options.sample_rows, seed=options.seed,
-                            valid_fraction=options.valid_fraction, test_fraction=options.test_fraction,
-                            quiet=quiet)
+    # The torch searches' data path: train-only vocabularies (OOV id) and bin edges, the same
+    # sample and split (random or by --time-column); every candidate encoded with the kind the
+    # ranking gave it (it may have been forced there).
+    split = load_training_data(data, label, candidates, kinds={f: ranking.feature(f).kind for f in candidates},
+                               bins=int(ranking.options.get("bins", 20)), min_count=options.min_count,
+                               header=header, delimiter=delimiter, seed=options.seed,
+                               valid_fraction=options.valid_fraction, test_fraction=options.test_fraction,
+                               time_column=options.time_column, sample_rows=options.sample_rows)
     if options.fresh and options.storage is None and (out / "study.journal").exists():
         (out / "study.journal").unlink()
     if not quiet:
@@ -360,7 +364,7 @@ def auc_standard_error(auc: float, n_pos: int, n_neg: int) -> float:
     return float(np.sqrt(max(var, 0.0)))
 
 
-def _result(study: Any, split: SplitData, space: SearchSpace, candidates: Sequence[str],
+def _result(study: Any, split: TrainingData, space: SearchSpace, candidates: Sequence[str],
             options: OptunaSearchOptions, ran: int, seconds: float) -> SearchResult:
     from optuna.trial import TrialState
 

@@ -14,10 +14,12 @@ torch = pytest.importorskip("torch")
 
 import autofeat  # noqa: E402
 from autofeat.datasets import CTRSpec, make_ctr  # noqa: E402
-from autofeat.encode.training import load_training_data, split_rows  # noqa: E402
+from autofeat.encode.training import load_training_data  # noqa: E402
 from autofeat.errors import DataError, OptionError  # noqa: E402
+from autofeat.models.backbones import BACKBONES  # noqa: E402
 from autofeat.searching.gates import base  # noqa: E402
 from autofeat.searching.gates.base import GateOptions  # noqa: E402
+from tests.searching.helpers import scramble_test_rows as _scramble_test_rows  # noqa: E402
 
 SPEC = CTRSpec(n_informative=4, n_noise=4, n_uniform_noise=1, max_cardinality=2000, max_noise_cardinality=20000)
 FAST = dict(batch_size=1024, max_features=12, seed=0, baseline=False)
@@ -99,13 +101,17 @@ def test_optinter_memorizes_the_planted_pair_and_leaves_noise_pairs_naive(plante
     assert noisy and sum(v == "naive" for v in noisy) > len(noisy) / 2
 
 
+@pytest.mark.parametrize("model", ["deepfm", "autoint", "finalmlp"])
 @pytest.mark.parametrize("method", ["optfs", "dnis", "optinter"])
-def test_exported_model_predicts_like_the_retrained_one(planted, method, tmp_path) -> None:
+def test_exported_model_predicts_like_the_retrained_one(planted, method, model, tmp_path) -> None:
+    """Every gate method hosted by a backbone with a first-order term (DeepFM) and by the
+    attention (AutoInt) and two-stream (FinalMLP) backbones."""
     from autofeat.models.export import export_compact, load_compact
     from autofeat.models.trainer import Feed, predict
 
     table, _, ranking = planted
-    opts = GateOptions(search_epochs=2, epochs=2, penalty=20.0, **FAST)
+    small = {} if model == "deepfm" else dict(dim=8, hidden=(32,))  # the new backbones cost more per step
+    opts = GateOptions(model=model, search_epochs=2, epochs=2, penalty=20.0, **small, **FAST)
     feats = ranking.top(12)
     td = load_training_data(table, "click", feats, kinds={f: ranking.feature(f).kind for f in feats})
     arch = base._method(method)(td, ranking, opts, True)
@@ -119,28 +125,6 @@ def test_exported_model_predicts_like_the_retrained_one(planted, method, tmp_pat
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     if method == "dnis":
         assert compact.n_params() < base.count_params(model)
-
-
-def _scramble_test_rows(table: pa.Table, seed: int, label: str) -> pa.Table:
-    """Rewrite every value of the rows that the split puts in test: labels flipped,
-    categoricals replaced by unseen values, numbers by random ones."""
-    n = table.num_rows
-    _, _, test = split_rows(n, seed, 0.1, 0.1)
-    rng = np.random.default_rng(99)
-    cols = {}
-    for name in table.column_names:
-        kind = table.schema.field(name).type
-        col = table.column(name).to_numpy(zero_copy_only=False).copy()  # ints with nulls: floats
-        if name == label:
-            col[test] = 1 - col[test]
-        elif pa.types.is_floating(kind):
-            col[test] = rng.normal(size=test.size) * 1e3
-        elif pa.types.is_integer(kind):
-            col[test] = 10**9 + rng.integers(0, 10**6, test.size)
-        else:
-            col[test] = np.array([f"unseen{i}" for i in rng.integers(0, 10**6, test.size)], dtype=object)
-        cols[name] = pa.array(col, type=kind, from_pandas=True)  # same column types as before
-    return pa.table(cols)
 
 
 @pytest.mark.parametrize("method", ["dnis", "optfs", "optinter"])
@@ -238,7 +222,7 @@ def test_cli_gate_search_writes_result_model_and_report(tmp_path) -> None:
     assert run.returncode == 2 and "--trials does not apply" in run.stderr
 
 
-@pytest.mark.parametrize("name", ["lr", "fm", "deepfm", "dcn", "ipnn", "dnn"])
+@pytest.mark.parametrize("name", BACKBONES)
 def test_every_backbone_learns(planted, name) -> None:
     from autofeat.models.backbones import CTRModel
     from autofeat.models.trainer import Feed, TrainOptions, evaluate, fit

@@ -170,12 +170,12 @@ def test_study_with_other_candidates_is_refused(data_csv, tmp_path, capsys):
 
 
 def test_flagged_columns_are_candidates_only_when_named(data_csv, tmp_path):
-    # row_id is flagged id_like by the ranking: left out by default, a candidate when named.
+    # conversion_time is flagged leak by the ranking: left out by default, a candidate when named.
     out = tmp_path / "o"
     base = ["search", str(data_csv), "--label", "click", "--trials", "1", "--max-features", "3", "--quiet"]
     assert main(base + ["--out", str(out)]) == 0
     plain = json.loads((out / "result.json").read_text())
-    assert main(base + ["--out", str(tmp_path / "i"), "--include", "row_id"]) == 0
+    assert main(base + ["--out", str(tmp_path / "i"), "--include", "conversion_time"]) == 0
     named = json.loads((tmp_path / "i" / "result.json").read_text())
     assert plain["metrics"]["candidates"] == 3 and named["metrics"]["candidates"] == 4
 
@@ -187,17 +187,36 @@ def test_search_encodes_features_as_the_ranking_did(tmp_path):
 
     table, _ = make_ctr(8000, seed=4)
     seen = {}
-    real = mod.load_for_search
+    real = mod.load_training_data
 
     def spy(*a, **k):
-        split = real(*a, **k)
-        seen.update(zip(split.names, split.kinds))
-        return split
+        td = real(*a, **k)
+        seen.update((f.name, f.kind) for f in td.fields)
+        return td
 
-    mod.load_for_search = spy
+    mod.load_training_data = spy
     try:
         r = autofeat.search(table, "click", out=tmp_path, n_trials=1, numeric=["inf_1"], max_features=40)
     finally:
-        mod.load_for_search = real
+        mod.load_training_data = real
     assert r.method == "optuna"
     assert seen["inf_1"] == "numeric" and seen["inf_2"] == "categorical"
+
+
+@pytest.mark.parametrize("given_ranking", [True, False])
+def test_no_test_row_influences_an_optuna_search(tmp_path, given_ranking):
+    # The same data path as the gates: vocabularies and bin edges from train rows, the
+    # ranking (when made here) on train rows. Rewriting every test row (labels flipped,
+    # unseen values) must change the test score and nothing else.
+    from tests.searching.helpers import scramble_test_rows
+
+    table, _ = make_ctr(6000, seed=9)
+    scrambled = scramble_test_rows(table, 0, "click")
+    kw = dict(n_trials=4, max_features=8, seed=0, one_se=False)
+    if given_ranking:
+        kw["ranking"] = autofeat.rank(table, "click", quiet=True)
+    a = autofeat.search(table, "click", out=tmp_path / "a", **kw)
+    b = autofeat.search(scrambled, "click", out=tmp_path / "b", **kw)
+    assert a.features == b.features and a.extra["best_trial"] == b.extra["best_trial"]
+    assert [h["value"] for h in a.extra["history"]] == [h["value"] for h in b.extra["history"]]
+    assert a.metrics["test_auc"] != pytest.approx(b.metrics["test_auc"], abs=1e-3)  # the test rows did change

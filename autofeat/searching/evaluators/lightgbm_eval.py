@@ -1,5 +1,7 @@
-"""LightGBM on a feature subset: categoricals as categorical, early stopping and Optuna
-pruning on the validation split."""
+"""LightGBM on a feature subset of :class:`~autofeat.encode.training.TrainingData` (the same
+train-only vocabularies and split as the torch searches): categorical ids as categoricals
+(0: out of vocabulary or missing), numeric fields as their bin numbers (missing: NaN), early
+stopping and Optuna pruning on the validation split."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from autofeat._threads import cap_jobs
-from autofeat.searching.data import SplitData
+from autofeat.encode.training import TrainingData
 from autofeat.searching.metrics import log_loss, roc_auc
 
 __all__ = ["LightGBMFit", "fit_lightgbm"]
@@ -22,10 +24,29 @@ class LightGBMFit:
     valid_auc: float
     best_iteration: int
 
-    def scores(self, split: SplitData, rows: np.ndarray, features: Sequence[str]) -> dict[str, float]:
-        p = self.booster.predict(split.codes[np.ix_(rows, split.columns(features))],
-                                 num_iteration=self.best_iteration)
-        return {"auc": roc_auc(split.y[rows], p), "logloss": log_loss(split.y[rows], p)}
+    def scores(self, td: TrainingData, rows: np.ndarray, features: Sequence[str]) -> dict[str, float]:
+        p = self.booster.predict(lightgbm_matrix(td, rows, columns(td, features)), num_iteration=self.best_iteration)
+        return {"auc": roc_auc(td.y[rows], p), "logloss": log_loss(td.y[rows], p)}
+
+
+def columns(td: TrainingData, features: Sequence[str]) -> list[int]:
+    index = {n: i for i, n in enumerate(td.names)}
+    return [index[f] for f in features]
+
+
+def lightgbm_matrix(td: TrainingData, rows: np.ndarray, cols: Sequence[int]) -> np.ndarray:
+    """``rows`` x ``cols`` as LightGBM reads them: a categorical field's ids, a numeric field's
+    bin numbers (ids are ordered by train frequency, bins by value; id 0 -> NaN)."""
+    out = np.empty((rows.size, len(cols)), np.float32)
+    for k, c in enumerate(cols):
+        ids = td.ids[rows, c]
+        f = td.fields[c]
+        if f.kind == "numeric":
+            lut = np.concatenate([[np.nan], f.values.to_numpy(zero_copy_only=False).astype(np.float32)])
+            out[:, k] = lut[ids]
+        else:
+            out[:, k] = ids
+    return out
 
 
 def _pruning_callback(trial: Any) -> Any:
@@ -43,7 +64,7 @@ def _pruning_callback(trial: Any) -> Any:
 
 
 def fit_lightgbm(
-    split: SplitData,
+    td: TrainingData,
     features: Sequence[str],
     params: dict[str, Any],
     *,
@@ -56,17 +77,17 @@ def fit_lightgbm(
     """Train on the train split, stop early on valid AUC; prune through ``trial`` if given."""
     import lightgbm as lgb
 
-    cols = split.columns(features)
-    cat = [i for i, c in enumerate(cols) if split.kinds[c] == "categorical"]
+    cols = columns(td, features)
+    cat = [i for i, c in enumerate(cols) if td.fields[c].kind == "categorical"]
     base = {
         "objective": "binary", "metric": "auc", "verbosity": -1, "seed": seed,
         "deterministic": True, "force_col_wise": True, "num_threads": cap_jobs(n_jobs) if n_jobs else 0,
         "max_cat_to_onehot": 8,
     }
     base.update(params)
-    train = lgb.Dataset(split.codes[np.ix_(split.train, cols)], split.y[split.train],
+    train = lgb.Dataset(lightgbm_matrix(td, td.train, cols), td.y[td.train],
                         feature_name=[f"f{c}" for c in cols], categorical_feature=cat, free_raw_data=True)
-    valid = lgb.Dataset(split.codes[np.ix_(split.valid, cols)], split.y[split.valid], reference=train)
+    valid = lgb.Dataset(lightgbm_matrix(td, td.valid, cols), td.y[td.valid], reference=train)
     callbacks = [lgb.early_stopping(early_stopping_rounds, verbose=False)]
     if trial is not None:
         callbacks.append(_pruning_callback(trial))
