@@ -202,6 +202,7 @@ def fit(
     after_step: Callable[[int, int, int], None] | None = None,
     early_stopping: bool = True,
     score_start: bool = False,
+    on_score: Callable[[int, float, float], None] | None = None,
     desc: str = "train",
 ) -> FitReport:
     """Train ``model`` on rows ``train``; score on ``valid`` after every epoch.
@@ -217,6 +218,8 @@ def fit(
         early_stopping: stop after ``opts.patience`` epochs without a better validation score
             (``opts.stop_on``) and restore the best epoch's weights; without it all epochs run and the last
             weights stay.
+        on_score: ``(epoch, valid AUC, valid log loss)`` after every epoch's score, e.g. to
+            report it to an Optuna trial, which may stop the training by raising TrialPruned.
         score_start: score the model before the first epoch too (history epoch -1) and keep
             those weights if no epoch beats them: a warm-started model (a search's weights)
             can already be past its best, as CTR models often are after one pass.
@@ -288,6 +291,8 @@ def fit(
             if after_epoch is not None:
                 rec.update(after_epoch(epoch) or {})
             history.append(rec)
+            if on_score is not None:
+                on_score(epoch, auc, ll)
             key = _stop_key(opts, auc, ll)
             if key > best_key:
                 best_auc, best_key, best_epoch, bad = auc, key, epoch, 0

@@ -76,10 +76,20 @@ def search_html(result: dict[str, Any]) -> str:
         out.append("<h2>Parameter importances</h2>")
         out.append(bar_chart(names, [imp[k] for k in names], title="PED-ANOVA importance (share of the top trials' spread)"))
     if result.get("pareto"):
-        out.append("<h2>Pareto front</h2><table><tr><th>trial</th><th>valid AUC</th><th>features</th></tr>")
+        extra = "params" in result["pareto"][0]
+        out.append("<h2>Pareto front</h2><table><tr><th>trial</th><th>valid AUC</th><th>features</th>"
+                   + ("<th>params</th>" if extra else "") + "</tr>")
         for p in result["pareto"]:
-            out.append(f"<tr><td>{p['number']}</td><td>{p['valid_auc']:.4f}</td><td>{p['n_features']}</td></tr>")
+            out.append(f"<tr><td>{p['number']}</td><td>{p['valid_auc']:.4f}</td><td>{p['n_features']}</td>"
+                       + (f"<td>{p['params']:,}</td>" if extra else "") + "</tr>")
         out.append("</table>")
+    if result.get("evaluator") == "torch":  # the chosen architecture, as the gate searches show it
+        dims = result.get("embedding_dims") or {}
+        if dims:
+            names = sorted(dims, key=lambda k: -dims[k])
+            out.append("<h2>Embedding dimensions</h2>")
+            out.append(bar_chart(names, [float(dims[k]) for k in names], title="embedding width per field"))
+        out.append(_interactions(result.get("interactions") or []))
     out.append("<h2>Selected features</h2><p>" + ", ".join(escape(f) for f in result.get("features", [])) + "</p>")
     params = result.get("best_trial", {}).get("params", {})
     if params:
@@ -92,6 +102,20 @@ def search_html(result: dict[str, Any]) -> str:
 
 
 _METHOD_COLORS = {"memorize": "#4878a8", "factorize": "#9cc3e6", "naive": "#f2f2f2"}
+
+
+def _interactions(inter: list[dict[str, Any]]) -> str:
+    """The method chosen per candidate pair as a matrix ("" without pairs)."""
+    if not inter:
+        return ""
+    names: list[str] = []
+    for p in inter:
+        for n in p["features"]:
+            if n not in names:
+                names.append(n)
+    cells = {(names.index(p["features"][0]), names.index(p["features"][1])): p["method"] for p in inter}
+    return ("<h2>Interaction methods</h2>"
+            + category_matrix(names, cells, _METHOD_COLORS, title="method chosen per candidate pair"))
 
 
 def _gate_html(result: dict[str, Any]) -> str:
@@ -131,16 +155,7 @@ def _gate_html(result: dict[str, Any]) -> str:
                 cells = ", ".join(f"{d} ({n:,})" for d, n in zip(ds, sizes.get(f, [])))
                 out.append(f"<tr><td class='l'>{escape(f)}</td><td class='l'>{cells}</td></tr>")
             out.append("</table>")
-    inter = result.get("interactions") or []
-    if inter:
-        names: list[str] = []
-        for p in inter:
-            for n in p["features"]:
-                if n not in names:
-                    names.append(n)
-        cells = {(names.index(p["features"][0]), names.index(p["features"][1])): p["method"] for p in inter}
-        out.append("<h2>Interaction methods</h2>")
-        out.append(category_matrix(names, cells, _METHOD_COLORS, title="method chosen per candidate pair"))
+    out.append(_interactions(result.get("interactions") or []))
     for key, title in (("search_history", "Search"), ("retrain_history", "Retrain")):
         h = result.get(key) or []
         if h:

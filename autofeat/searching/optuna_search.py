@@ -25,7 +25,7 @@ import os
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -66,7 +66,6 @@ class OptunaSearchOptions:
         timeout: seconds this worker may spend (None: no limit).
         storage: storage URL (None: journal file in the output folder).
         study_name: study to create or continue.
-        second_objective: also minimize the number of features (NSGA-II, Pareto front).
         max_features: candidates taken from the ranking (clean features, in order).
         include: columns that are candidates whatever the ranking's flags (leak, id, ...).
         baseline: also fit LightGBM with the chosen trial's parameters on every candidate
@@ -80,6 +79,15 @@ class OptunaSearchOptions:
             :class:`~autofeat.encode.training.TrainingData`: vocabularies and bin edges from
             train rows only; values rarer than ``min_count`` share the out-of-vocabulary id).
         fresh: delete an existing default journal in the output folder first.
+        model: a torch CTR backbone (``deepfm``, ``dcn``, ...) as the evaluator instead of
+            LightGBM: trials then choose fields, embedding widths (``[embedding_dims]``) and
+            pair methods (``[interactions]``), train with early stopping, are pruned epoch by
+            epoch, and the chosen one is exported as ``model.pt`` (see
+            :mod:`autofeat.searching.evaluators.torch_eval`).
+        dim, epochs, device: the torch evaluator's embedding width (without
+            ``[embedding_dims]``), epochs per trial and device (the gate searches' defaults).
+        second_objective: ``n_features`` or, with ``model``, ``params`` (of the exported
+            model): NSGA-II over (valid AUC, that count), reported as a Pareto front.
     """
 
     space: tuple[str, ...] = ("feature_subset", "lightgbm")
@@ -87,7 +95,7 @@ class OptunaSearchOptions:
     timeout: float | None = None
     storage: str | None = None
     study_name: str = "autofeat"
-    second_objective: Literal["n_features"] | None = None
+    second_objective: Literal["n_features", "params"] | None = None
     max_features: int = 40
     include: tuple[str, ...] = ()
     baseline: bool = True
@@ -101,6 +109,10 @@ class OptunaSearchOptions:
     n_jobs: int | None = None
     spaces_dir: str | None = None
     fresh: bool = False
+    model: str | None = None
+    dim: int | None = None
+    epochs: int | None = None
+    device: str = "cpu"
 
     def check(self) -> None:
         check_finite(self)
@@ -113,11 +125,33 @@ class OptunaSearchOptions:
         check_storage_url(self.storage)
         if self.max_features < 1:
             raise OptionError(f"--max-features must be >= 1, got {self.max_features}")
-        if self.second_objective not in (None, "n_features"):
-            raise OptionError(f"--second-objective: unknown {self.second_objective!r} (known: n_features)")
+        if self.second_objective not in (None, "n_features", "params"):
+            raise OptionError(f"--second-objective: unknown {self.second_objective!r} (known: n_features, params)")
+        if self.model is None:
+            if self.second_objective == "params":
+                raise OptionError("--second-objective params needs a torch evaluator: add --model (e.g. deepfm)")
+            for name in ("dim", "epochs"):
+                if getattr(self, name) is not None:
+                    raise OptionError(f"--{name} applies to the torch evaluator only: add --model (e.g. deepfm)")
+        else:
+            self.gate_options().check()  # torch installed, a known backbone, dim/epochs >= 1
         if self.n_jobs is not None and self.n_jobs < 1:
             raise OptionError(f"--n-jobs must be >= 1, got {self.n_jobs}")
         check_fractions(self.valid_fraction, self.test_fraction, self.sample_rows)
+
+
+    def gate_options(self) -> Any:
+        """The torch evaluator's training options (the gate searches' defaults otherwise)."""
+        from autofeat.searching.gates.base import GateOptions
+
+        kw: dict[str, Any] = {k: getattr(self, k) for k in ("model", "dim", "epochs") if getattr(self, k) is not None}
+        return GateOptions(**kw, seed=self.seed, n_jobs=self.n_jobs, device=self.device,
+                           valid_fraction=self.valid_fraction, test_fraction=self.test_fraction,
+                           min_count=self.min_count, baseline=self.baseline)
+
+
+# The torch evaluator's space when none is given (the default space is LightGBM's).
+TORCH_SPACE = ("feature_subset", "embedding_dims")
 
 
 def _select(trial: Any, space: SearchSpace, candidates: Sequence[str]) -> list[str]:
@@ -287,14 +321,20 @@ def optuna_search(
     options = options or OptunaSearchOptions()
     options.check()
     out = Path(out_dir)
+    torch_eval = options.model is not None
+    if torch_eval and options.space == OptunaSearchOptions.space:
+        options = replace(options, space=TORCH_SPACE)
     space = load_space(options.space, spaces_dir=options.spaces_dir)
     torch_only = [s for s in ("embedding_dims", "interactions") if space.has(s)]
-    if torch_only:
+    if torch_only and not torch_eval:
         raise OptionError(f"--space: [{torch_only[0]}] ({space.sources[torch_only[0]]}) needs a torch CTR "
-                          "evaluator; the LightGBM evaluator searches feature_subset and lightgbm sections "
-                          "(embedding dims and pair methods: --method dnis / --method optinter)")
-    if not space.has("lightgbm") and not space.has("feature_subset"):
-        raise OptionError("--space: give a feature_subset and/or lightgbm section")
+                          "evaluator: add --model (e.g. deepfm); the LightGBM evaluator searches feature_subset "
+                          "and lightgbm sections")
+    if torch_eval and space.has("lightgbm"):
+        raise OptionError(f"--space: [lightgbm] ({space.sources['lightgbm']}) is the LightGBM evaluator's; "
+                          "with --model give feature_subset, embedding_dims and/or interactions")
+    if not (space.has("lightgbm") or space.has("feature_subset") or torch_only):
+        raise OptionError("--space: give a feature_subset, lightgbm, embedding_dims or interactions section")
     candidates = ranking.top(options.max_features, include=options.include)
     if not candidates:
         raise OptionError("the ranking has no clean feature to search over")
@@ -328,14 +368,126 @@ def optuna_search(
         return _sampler(options, (options.seed * 1_000_003 + n * 7_919 + waiting * 104_729 + salt) % (2**32))
 
     t0 = time.perf_counter()
-    ran = run_worker(study, _objective(split, space, candidates, options), options.n_trials,
-                     options.timeout, reseed)
+    if torch_eval:
+        from autofeat.searching.evaluators.torch_eval import TorchEvaluator
+        from autofeat.searching.gates.optinter import candidate_pairs
+
+        top_pairs = int(space.get("interactions", "top_pairs", default=10).fixed)
+        evaluator = TorchEvaluator(split, space, candidate_pairs(split, ranking, top_pairs), options.gate_options())
+        objective = _torch_objective(evaluator, space, candidates, options)
+    else:
+        objective = _objective(split, space, candidates, options)
+    ran = run_worker(study, objective, options.n_trials, options.timeout, reseed)
     seconds = time.perf_counter() - t0
-    result = _result(study, split, space, candidates, options, ran, seconds)
+    result = (_torch_result(study, evaluator, space, candidates, options, ran, seconds, quiet) if torch_eval
+              else _result(study, split, space, candidates, options, ran, seconds))
     from autofeat.report.search_html import search_html
 
-    result.save(out, html=search_html(result.to_dict()))
+    files = {}
+    if "model_file" in result.extra:
+        files["model.pt"] = result.extra.pop("compact").write
+    result.save(out, html=search_html(result.to_dict()), files=files)
     return result
+
+
+def _torch_objective(evaluator: Any, space: SearchSpace, candidates: Sequence[str],
+                     options: OptunaSearchOptions) -> Any:
+    multi = options.second_objective is not None
+
+    def objective(trial: Any) -> Any:
+        arch, features = evaluator.arch(trial, lambda t: _select(t, space, candidates))
+        trial.set_user_attr("features", features)
+        fitted = evaluator.fit(arch, features, trial, prune=not multi)
+        trial.set_user_attr("params", fitted.params)
+        trial.set_user_attr("epochs", fitted.epochs)
+        if not multi:
+            return fitted.valid_auc
+        return fitted.valid_auc, (fitted.params if options.second_objective == "params" else len(features))
+
+    return objective
+
+
+def _chosen(study: Any, y_valid: np.ndarray, options: OptunaSearchOptions) -> tuple[Any, list[Any], str]:
+    """(the reported trial, the Pareto front or [], why it was chosen): the best valid AUC, or
+    the fewest features within one standard error of it (``one_se``), or the front's best."""
+    from optuna.trial import TrialState
+
+    done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
+    if not done:
+        raise OptionError(f"study {options.study_name!r} has no finished trial yet")
+    if options.second_objective:
+        pareto = sorted(study.best_trials, key=lambda t: (-t.values[0], t.values[1]))
+        return pareto[0], pareto, "best valid AUC on the Pareto front"
+    best = study.best_trial
+    chosen_by = "best valid AUC"
+    if options.one_se:
+        se = auc_standard_error(float(best.values[0]), int(y_valid.sum()), int(y_valid.size - y_valid.sum()))
+        near = [t for t in done if t.values[0] >= best.values[0] - se]
+        pick = min(near, key=lambda t: (len(t.user_attrs["features"]), -t.values[0], t.number))
+        if pick.number != best.number:
+            chosen_by = (f"fewest features within one standard error ({se:.4f}) of the best valid AUC "
+                         f"(trial {best.number}: {best.values[0]:.4f}, {len(best.user_attrs['features'])} features)")
+        best = pick
+    return best, [], chosen_by
+
+
+def _torch_result(study: Any, evaluator: Any, space: SearchSpace, candidates: Sequence[str],
+                  options: OptunaSearchOptions, ran: int, seconds: float, quiet: bool) -> SearchResult:
+    """The chosen trial's architecture retrained (same seed: the same model the trial had),
+    scored on test and exported; the same result shape as the gate searches'."""
+    import optuna
+    from optuna.trial import TrialState
+
+    from autofeat.models.trainer import Feed, evaluate
+    from autofeat.searching.gates.base import plain_baseline
+
+    td = evaluator.td
+    best, pareto, chosen_by = _chosen(study, td.y[td.valid], options)
+    arch, features = evaluator.arch(optuna.trial.FixedTrial(best.params), lambda t: _select(t, space, candidates))
+    t0 = time.perf_counter()
+    fitted = evaluator.fit(arch, features)
+    retrain_seconds = time.perf_counter() - t0
+    from autofeat.models.export import export_compact
+    from autofeat.models.trainer import resolve_device
+
+    feed = Feed(td.ids[:, arch.fields], td.y, None if fitted.cross is None else fitted.cross[0],
+                resolve_device(evaluator.options.device))
+    valid_auc, valid_ll = evaluate(fitted.model, feed, td.valid)
+    test_auc, test_ll = evaluate(fitted.model, feed, td.test)
+    compact = export_compact(fitted.model, td, arch, cross_keys=fitted.cross[2] if fitted.cross else None)
+    baseline = plain_baseline(td, evaluator.options, quiet)[0] if options.baseline else {}
+    names = td.names
+    dims = compact.field_dims()
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    metrics = {
+        **baseline,
+        "valid_auc": valid_auc, "valid_logloss": valid_ll, "test_auc": test_auc, "test_logloss": test_ll,
+        "params_after": compact.n_params(), "n_features": len(features), "candidates": len(candidates),
+        "retrain_seconds": round(retrain_seconds, 3), "search_seconds_this_worker": round(seconds, 3),
+    }
+    second = options.second_objective
+    return SearchResult(
+        method="optuna", features=features, metrics=metrics,
+        embedding_dims={names[f]: int(d) for f, d in zip(arch.fields, dims)},
+        interactions=[{"features": [names[a], names[b]], "method": m} for (a, b), m in zip(arch.pairs, arch.pair_methods)],
+        extra={
+            "evaluator": "torch", "model": evaluator.options.model, "model_file": "model.pt", "compact": compact,
+            "best_trial": {"number": best.number, "params": best.params, "values": list(best.values)},
+            "chosen_by": chosen_by,
+            "n_trials": sum(s == TrialState.COMPLETE for s in states),
+            "n_pruned": sum(s == TrialState.PRUNED for s in states),
+            "trials_run_by_this_worker": ran,
+            "study": options.study_name,
+            "pareto": [{"number": t.number, "valid_auc": t.values[0], "n_features": len(t.user_attrs["features"]),
+                        "params": int(t.user_attrs.get("params", 0)), "features": t.user_attrs.get("features")}
+                       for t in pareto],
+            "history": [{"number": t.number, "value": t.values[0] if t.values else None,
+                         "state": t.state.name.lower()} for t in study.get_trials(deepcopy=False)
+                        if not t.user_attrs.get(OVER_BUDGET)],
+            "importances": _importances(study) if not second else {},
+            "options": {k: v for k, v in asdict(options).items() if k != "storage"},
+        },
+    )
 
 
 def _importances(study: Any) -> dict[str, float]:
@@ -368,25 +520,7 @@ def _result(study: Any, split: TrainingData, space: SearchSpace, candidates: Seq
             options: OptunaSearchOptions, ran: int, seconds: float) -> SearchResult:
     from optuna.trial import TrialState
 
-    done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
-    if not done:
-        raise OptionError(f"study {options.study_name!r} has no finished trial yet")
-    if options.second_objective:
-        pareto = sorted(study.best_trials, key=lambda t: (-t.values[0], t.values[1]))
-        best = pareto[0]
-    else:
-        pareto = []
-        best = study.best_trial
-    chosen_by = "best valid AUC"
-    if options.one_se and not options.second_objective:
-        y = split.y[split.valid]
-        se = auc_standard_error(float(best.values[0]), int(y.sum()), int(y.size - y.sum()))
-        near = [t for t in done if t.values[0] >= best.values[0] - se]
-        pick = min(near, key=lambda t: (len(t.user_attrs["features"]), -t.values[0], t.number))
-        if pick.number != best.number:
-            chosen_by = (f"fewest features within one standard error ({se:.4f}) of the best valid AUC "
-                         f"(trial {best.number}: {best.values[0]:.4f}, {len(best.user_attrs['features'])} features)")
-        best = pick
+    best, pareto, chosen_by = _chosen(study, split.y[split.valid], options)
     features = list(best.user_attrs["features"])
     params = {k[4:]: v for k, v in best.params.items() if k.startswith("lgb:")}
     rounds, stop = _rounds(space)

@@ -368,9 +368,11 @@ def _check_against_baseline(td: TrainingData, arch: Arch, fitted: tuple, search_
     return Arch(fields=list(range(len(td.sizes))), extra=extra), base_fit
 
 
-def retrain(td: TrainingData, arch: Arch, options: GateOptions, quiet: bool) -> tuple[Any, Any, Any]:
+def retrain(td: TrainingData, arch: Arch, options: GateOptions, quiet: bool,
+            on_score: Callable[[int, float, float], None] | None = None) -> tuple[Any, Any, Any]:
     """Train the chosen architecture (kept fields only) with early stopping (``--stop-on``);
-    returns ``(model, cross_ids(...) of the memorized pairs or None, FitReport)``."""
+    returns ``(model, cross_ids(...) of the memorized pairs or None, FitReport)``. ``on_score``
+    sees every epoch's validation score (the Optuna evaluator reports and prunes there)."""
     import torch
 
     from autofeat.models.backbones import CTRModel
@@ -406,7 +408,7 @@ def retrain(td: TrainingData, arch: Arch, options: GateOptions, quiet: bool) -> 
     model.to(device)
     feed = Feed(td.ids[:, arch.fields], td.y, None if cross is None else cross[0], device)
     report = fit(model, feed, td.train, td.valid, options.train_options(quiet), score_start=bool(arch.state),
-                 desc="retrain")
+                 on_score=on_score, desc="retrain")
     return model, cross, report
 
 

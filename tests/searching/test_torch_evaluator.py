@@ -1,0 +1,83 @@
+"""Optuna with a torch CTR model as the evaluator: trials choose fields, embedding widths and
+pair methods; the result has the gate searches' shape and exports the same compact model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import optuna
+import pyarrow as pa
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import autofeat  # noqa: E402
+from autofeat.datasets import make_ctr  # noqa: E402
+from autofeat.errors import OptionError  # noqa: E402
+from autofeat.models.export import load_compact  # noqa: E402
+from autofeat.searching.optuna_search import OptunaSearchOptions  # noqa: E402
+from autofeat.searching.storage import open_storage  # noqa: E402
+
+FAST = dict(n_trials=3, epochs=2, max_features=5, seed=0)
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[pa.Table, autofeat.Ranking]:
+    table, _ = make_ctr(4000, seed=3)
+    return table, autofeat.rank(table, "click", quiet=True)
+
+
+def test_torch_trials_search_widths_and_pair_methods_and_export(data, tmp_path):
+    table, ranking = data
+    res = autofeat.search(table, "click", ranking=ranking, out=tmp_path, model="fm",
+                          space=("feature_subset", "embedding_dims", "interactions"), **FAST)
+    stored = json.loads((tmp_path / "result.json").read_text())
+    assert stored["method"] == "optuna" and stored["model"] == "fm" and stored["evaluator"] == "torch"
+    assert set(res.embedding_dims) == set(res.features)
+    assert all(d in (2, 4, 8, 16, 32) for d in res.embedding_dims.values())
+    assert res.interactions and all(p["method"] in ("naive", "memorize", "factorize") and set(p["features"]) <= set(res.features)
+                                    for p in res.interactions)
+    assert {"all_features_test_auc", "test_auc", "params_after"} <= set(res.metrics)
+    # the chosen trial retrained with its seed is the model the trial scored
+    assert res.metrics["valid_auc"] == pytest.approx(res.extra["best_trial"]["values"][0], abs=1e-6)
+    model = load_compact(tmp_path / "model.pt")
+    assert model.field_dims() == [res.embedding_dims[f] for f in res.features]
+    p = model.predict(table.slice(0, 50))
+    assert p.shape == (50,) and np.all((p > 0) & (p < 1))
+
+
+def test_torch_trials_report_every_epoch_for_pruning(data, tmp_path):
+    table, ranking = data
+    autofeat.search(table, "click", ranking=ranking, out=tmp_path, model="deepfm", baseline=False, **FAST)
+    trials = optuna.load_study(study_name="autofeat", storage=open_storage(None, tmp_path)).get_trials()
+    assert all(len(t.intermediate_values) >= 1 for t in trials if t.state.name == "COMPLETE")
+    assert all("dim:" + f in t.params for t in trials for f in t.user_attrs["features"])  # default space: widths
+
+
+def test_params_as_second_objective_gives_a_pareto_front(data, tmp_path):
+    table, ranking = data
+    res = autofeat.search(table, "click", ranking=ranking, out=tmp_path, model="lr", second_objective="params",
+                          baseline=False, **FAST)
+    front = res.extra["pareto"]
+    assert front and all("params" in t and t["params"] > 0 for t in front)
+
+
+@pytest.mark.parametrize("kw, msg", [
+    (dict(space=("embedding_dims",)), "needs a torch CTR evaluator: add --model"),
+    (dict(model="deepfm", space=("lightgbm",)), "is the LightGBM evaluator's"),
+    (dict(second_objective="params"), "--second-objective params needs a torch evaluator"),
+    (dict(epochs=3), "--epochs applies to the torch evaluator only"),
+    (dict(model="nope"), "--model 'nope': unknown"),
+])
+def test_evaluator_mismatches_are_one_line_errors(data, tmp_path, kw, msg):
+    table, ranking = data
+    with pytest.raises(OptionError, match=msg):
+        autofeat.search(table, "click", ranking=ranking, out=tmp_path, n_trials=1, **kw)
+    assert not (tmp_path / "result.json").exists()
+
+
+def test_options_check_without_running():
+    with pytest.raises(OptionError):
+        OptunaSearchOptions(dim=8).check()
+    OptunaSearchOptions(model="dcn", dim=8, epochs=1).check()
