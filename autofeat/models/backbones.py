@@ -1,4 +1,4 @@
-"""The model zoo: LR, FM, DeepFM, DCN (v2), IPNN and DNN on the shared layers, and
+"""The model zoo: LR, FM, DeepFM, DCN (v2), IPNN, DNN, AutoInt(+) and FinalMLP on the shared layers, and
 :class:`CTRModel`, which wires embedding -> gate -> pair interactions -> backbone.
 
 Every backbone maps ``(emb (B, F, D), first (B, F), extra (B, P, D) | None)`` to a logit,
@@ -22,11 +22,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from autofeat.models.layers import MLP, CrossNet, FieldEmbedding, fm_term, inner_products
+from autofeat.models.layers import (MLP, BilinearFusion, CrossNet, FeatureGate, FieldEmbedding, SelfAttention,
+                                     fm_term, inner_products)
 
 __all__ = ["BACKBONES", "FIRST_ORDER", "CTRModel", "make_backbone"]
 
-BACKBONES = ("lr", "fm", "deepfm", "dcn", "ipnn", "dnn")
+BACKBONES = ("lr", "fm", "deepfm", "dcn", "ipnn", "dnn", "autoint", "finalmlp")
 FIRST_ORDER = ("lr", "fm", "deepfm")  # backbones with a first-order (linear) term
 
 
@@ -104,7 +105,76 @@ class IPNN(nn.Module):
         return self.mlp(torch.cat([_flat(emb, extra), inner_products(emb)], 1)).squeeze(1)
 
 
-_ZOO: dict[str, type[nn.Module]] = {"lr": LR, "fm": FM, "deepfm": DeepFM, "dcn": DCN, "ipnn": IPNN, "dnn": DNN}
+class AutoInt(nn.Module):
+    """AutoInt (Song et al. 2019): stacked self-attention layers over the field embeddings
+    (pair vectors, if any, join as further tokens), flattened into a linear head. With
+    ``hidden`` non-empty this is AutoInt+: an MLP over the flat embeddings adds to the logit;
+    ``hidden=()`` gives plain AutoInt.
+
+    Args:
+        heads, head_dim: heads per layer and each head's width (default ``ceil(dim / heads)``,
+            so a layer is about as wide as the embeddings; it need not divide ``dim``).
+        att_layers: interacting layers (default 3, as in the paper).
+    """
+
+    def __init__(self, n_fields: int, n_extra: int, dim: int, hidden: Sequence[int] = (256, 128),
+                 dropout: float = 0.0, heads: int = 2, att_layers: int = 3, head_dim: int | None = None,
+                 **_: object) -> None:
+        super().__init__()
+        if att_layers < 1:
+            raise ValueError(f"AutoInt needs att_layers >= 1, got {att_layers}")
+        layers, width = [], dim
+        head_dim = -(-dim // max(heads, 1)) if head_dim is None else head_dim  # ceil; heads < 1 fails below
+        for _ in range(att_layers):
+            layers.append(SelfAttention(width, heads, head_dim))
+            width = layers[-1].width_out
+        self.attention = nn.Sequential(*layers)
+        tokens = n_fields + n_extra
+        self.head = nn.Linear(tokens * width, 1)
+        self.deep = MLP(tokens * dim, hidden, 1, dropout) if hidden else None
+
+    def forward(self, emb: torch.Tensor, first: Any, extra: torch.Tensor | None) -> torch.Tensor:
+        x = emb if extra is None else torch.cat([emb, extra], 1)
+        out = self.head(self.attention(x).flatten(1)).squeeze(1)
+        if self.deep is not None:
+            out = out + self.deep(x.flatten(1)).squeeze(1)
+        return out
+
+
+class FinalMLP(nn.Module):
+    """FinalMLP (Mao et al. 2023): two MLP streams over the flat embeddings, each behind its
+    own feature gate, fused by multi-head bilinear interaction.
+
+    Stream 1's gate has a learned context vector, stream 2's is conditioned on the embeddings
+    themselves: with no user/item roles among the fields, this gives the two streams the
+    differing views the paper gets from different context features. Both streams have the
+    widths ``hidden``.
+
+    Args:
+        fusion_heads: heads of the fusion (at most the streams' output width; fewer are used
+            when ``hidden[-1]`` is narrower).
+        gate_hidden: hidden widths of each gate's MLP.
+    """
+
+    def __init__(self, n_fields: int, n_extra: int, dim: int, hidden: Sequence[int] = (256, 128),
+                 dropout: float = 0.0, fusion_heads: int = 2, gate_hidden: Sequence[int] = (64,),
+                 **_: object) -> None:
+        super().__init__()
+        width = (n_fields + n_extra) * dim
+        self.select1 = FeatureGate(width, gate_hidden, context_dim=dim)
+        self.select2 = FeatureGate(width, gate_hidden)
+        self.stream1 = MLP(width, hidden, 0, dropout)
+        self.stream2 = MLP(width, hidden, 0, dropout)
+        w1, w2 = self.stream1.width_out, self.stream2.width_out
+        self.fusion = BilinearFusion(w1, w2, min(fusion_heads, w1, w2))
+
+    def forward(self, emb: torch.Tensor, first: Any, extra: torch.Tensor | None) -> torch.Tensor:
+        x = _flat(emb, extra)
+        return self.fusion(self.stream1(self.select1(x)), self.stream2(self.select2(x)))
+
+
+_ZOO: dict[str, type[nn.Module]] = {"lr": LR, "fm": FM, "deepfm": DeepFM, "dcn": DCN, "ipnn": IPNN, "dnn": DNN,
+                                    "autoint": AutoInt, "finalmlp": FinalMLP}
 
 
 def make_backbone(name: str, n_fields: int, n_extra: int, dim: int, **kwargs: object) -> nn.Module:

@@ -198,15 +198,15 @@ def _loaded_values(entry: dict[str, Any]) -> pa.Array:
 
 def export_compact(model: Any, td: Any, arch: Any, cross_keys: list[np.ndarray] | None = None) -> CompactModel:
     """The compact form of a retrained :class:`~autofeat.models.backbones.CTRModel` whose fields
-    are ``arch.fields`` of ``td``."""
-    model = model.cpu()
-    w = model.embedding.table.weight.detach()
-    lin = model.embedding.linear.weight.detach().squeeze(1) if model.embedding.linear is not None else None
+    are ``arch.fields`` of ``td``. The compact model is on the CPU; ``model`` is left where it
+    is (weights are copied, the caller may go on evaluating it on its device)."""
+    w = model.embedding.table.weight.detach().cpu()
+    lin = model.embedding.linear.weight.detach().cpu().squeeze(1) if model.embedding.linear is not None else None
     gate = model.gate
     total = w.shape[0]
-    vk = gate.value_keep if gate is not None and gate.value_keep is not None else torch.ones(total)
+    vk = gate.value_keep.cpu() if gate is not None and gate.value_keep is not None else torch.ones(total)
     if gate is not None and gate.dim_keep is not None:
-        block_of, dim_keep = gate.block_of, gate.dim_keep
+        block_of, dim_keep = gate.block_of.cpu(), gate.dim_keep.cpu()
     else:
         block_of, dim_keep = torch.zeros(total, dtype=torch.long), torch.ones(1, w.shape[1])
     segments: list[dict[str, torch.Tensor]] = []
@@ -240,9 +240,14 @@ def export_compact(model: Any, td: Any, arch: Any, cross_keys: list[np.ndarray] 
     }
     vocab = [td.fields[i] for i in arch.fields]
     compact = CompactModel(config, segments, lookups, vocab, list(cross_keys or []))
-    compact.backbone.load_state_dict(model.backbone.state_dict())
+    compact.backbone.load_state_dict(_cpu_state(model.backbone))
     if inter is not None and compact.interactions is not None:
-        compact.interactions.load_state_dict(inter.state_dict())
+        compact.interactions.load_state_dict(_cpu_state(inter))
     with torch.no_grad():
-        compact.bias.copy_(model.bias.detach())
+        compact.bias.copy_(model.bias.detach().cpu())
     return compact
+
+
+def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    """A module's weights copied to the CPU (``module`` itself does not move)."""
+    return {k: v.detach().cpu() for k, v in module.state_dict().items()}

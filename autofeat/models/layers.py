@@ -1,5 +1,6 @@
 """Layers every backbone shares: the field embedding (the seam the gates plug into), the MLP,
-the FM term, cross and product layers."""
+the FM term, cross and product layers, self-attention (AutoInt), and FinalMLP's feature gate
+and bilinear fusion."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-__all__ = ["FieldEmbedding", "MLP", "fm_term", "CrossNet", "inner_products", "EMBED_STD"]
+__all__ = ["FieldEmbedding", "MLP", "fm_term", "CrossNet", "inner_products", "SelfAttention", "FeatureGate",
+           "BilinearFusion", "FixedMask", "PairInteractions", "EMBED_STD"]
 
 EMBED_STD = 0.01
 
@@ -91,6 +93,89 @@ class CrossNet(nn.Module):
         for layer in self.layers:
             x = x0 * layer(x) + x
         return x
+
+
+class SelfAttention(nn.Module):
+    """AutoInt's interacting layer: multi-head self-attention over tokens, a residual
+    projection, ReLU.
+
+    Per head h: ``a_mk = softmax_k(<Wq_h e_m, Wk_h e_k>)`` and ``o_m = sum_k a_mk Wv_h e_k``; the
+    heads' outputs are concatenated and ``ReLU(o_m + Wr e_m)`` is returned. Each head has its
+    own width ``head_dim`` (the paper's d'), so any number of heads fits any ``dim``. Inner
+    products are not scaled, as in the paper. Input ``(B, T, dim)``, output
+    ``(B, T, heads * head_dim)``.
+    """
+
+    def __init__(self, dim: int, heads: int = 2, head_dim: int | None = None) -> None:
+        super().__init__()
+        head_dim = dim if head_dim is None else head_dim
+        if heads < 1 or head_dim < 1:
+            raise ValueError(f"self-attention needs heads >= 1 and head_dim >= 1, got heads={heads}, "
+                             f"head_dim={head_dim}")
+        self.heads, self.head_dim = heads, head_dim
+        self.width_out = heads * head_dim
+        # Wq, Wk, Wv and Wr stacked in one matrix: one matmul per layer instead of four.
+        self.project = nn.Linear(dim, 4 * self.width_out, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, _ = x.shape
+        # (B, T, 4, H, d') -> (4, B, H, T, d')
+        q, k, v, r = self.project(x).reshape(b, t, 4, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        # The fused kernel computes softmax(q k^T * scale) v; scale 1: the paper's plain inner product.
+        att = nn.functional.scaled_dot_product_attention(q, k, v, scale=1.0)
+        return torch.relu((att + r).transpose(1, 2).reshape(b, t, self.width_out))
+
+
+class FeatureGate(nn.Module):
+    """FinalMLP's feature selection for one stream: ``x * 2 * sigmoid(MLP(context))``.
+
+    With ``context_dim`` the context is a learned vector of that size (the paper's choice when
+    no context features are named), so the gate is one learned re-weighting of the input;
+    without it the gate is conditioned on the input itself, per row. Gates lie in (0, 2) and
+    start near 1. ``(B, width) -> (B, width)``.
+    """
+
+    def __init__(self, width: int, hidden: Sequence[int] = (64,), context_dim: int | None = None) -> None:
+        super().__init__()
+        self.context = nn.Parameter(torch.zeros(context_dim)) if context_dim is not None else None
+        self.mlp = MLP(width if context_dim is None else context_dim, hidden, width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        ctx = x if self.context is None else self.context.unsqueeze(0)
+        return x * 2.0 * torch.sigmoid(self.mlp(ctx))
+
+
+class BilinearFusion(nn.Module):
+    """FinalMLP's multi-head bilinear fusion of two stream outputs into a logit:
+    ``b + w1^T o1 + w2^T o2 + sum_h o1_h^T W_h o2_h``.
+
+    Head h takes the h-th consecutive chunk of each output; when a width does not divide by
+    ``heads`` the first chunks are one wider (as :func:`torch.tensor_split`), so any
+    ``1 <= heads <= min(width1, width2)`` works. ``(B, width1), (B, width2) -> (B,)``.
+    """
+
+    def __init__(self, width1: int, width2: int, heads: int = 1) -> None:
+        super().__init__()
+        if not 1 <= heads <= min(width1, width2):
+            raise ValueError(f"bilinear fusion heads={heads}: must be in 1..{min(width1, width2)} "
+                             f"(the narrower stream's width)")
+        self.sizes1 = _chunks(width1, heads)
+        self.sizes2 = _chunks(width2, heads)
+        self.linear1 = nn.Linear(width1, 1)  # carries the bias b
+        self.linear2 = nn.Linear(width2, 1, bias=False)
+        self.bilinear = nn.ModuleList(nn.Bilinear(a, c, 1, bias=False) for a, c in zip(self.sizes1, self.sizes2))
+
+    def forward(self, o1: torch.Tensor, o2: torch.Tensor) -> torch.Tensor:
+        out = self.linear1(o1) + self.linear2(o2)
+        for a, c, w in zip(o1.split(self.sizes1, 1), o2.split(self.sizes2, 1), self.bilinear):
+            out = out + w(a, c)
+        return out.squeeze(1)
+
+
+def _chunks(width: int, heads: int) -> list[int]:
+    """Sizes of ``heads`` consecutive chunks of ``width``, the first ``width % heads`` one wider."""
+    base, extra = divmod(width, heads)
+    return [base + (h < extra) for h in range(heads)]
 
 
 class FixedMask(nn.Module):

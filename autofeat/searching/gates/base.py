@@ -33,7 +33,7 @@ class GateOptions:
     """Options of the differentiable searches (CLI flags have the same names with dashes).
 
     Attributes:
-        model: backbone (lr, fm, deepfm, dcn, ipnn, dnn).
+        model: backbone (lr, fm, deepfm, dcn, ipnn, dnn, autoint, finalmlp).
         dim: embedding width of the supernet (DNIS prunes below it).
         hidden: MLP widths of the backbone.
         epochs: most epochs of the retrain (early stopping on validation AUC).
