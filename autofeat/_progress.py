@@ -17,11 +17,15 @@ class Progress:
             return
         scale = unit == "bytes"
         self._bar = tqdm(
-            total=total, unit="B" if scale else " rows", unit_scale=True,
+            total=total, unit="B" if scale else f" {unit}", unit_scale=unit in ("bytes", "rows"),
             desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True,
             disable=None,  # only on a terminal: logs and pipes get no bar residue
         )
         self._done = 0
+
+    def postfix(self, text: str) -> None:
+        if self._bar is not None:
+            self._bar.set_postfix_str(text, refresh=False)
 
     def update_to(self, done: int) -> None:
         if self._bar is not None:

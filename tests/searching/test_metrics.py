@@ -29,3 +29,32 @@ def test_roc_auc_counts_pairs_and_halves_ties():
 def test_log_loss_clips():
     assert log_loss(np.array([1, 0]), np.array([1.0, 0.0])) < 1e-12
     assert log_loss(np.array([1]), np.array([0.5])) == pytest.approx(np.log(2))
+
+
+def _delong_naive(y, a, b):
+    """DeLong's variance of AUC(a) - AUC(b) from the O(m n) kernel (the reference)."""
+    y = y.astype(bool)
+
+    def kernel(s):
+        pos, neg = s[y], s[~y]
+        psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+        return psi.mean(1), psi.mean(0), psi.mean()
+
+    a10, a01, auc_a = kernel(a)
+    b10, b01, auc_b = kernel(b)
+    var = np.var(a10 - b10, ddof=1) / a10.size + np.var(a01 - b01, ddof=1) / a01.size
+    return auc_a - auc_b, np.sqrt(var)
+
+
+def test_auc_difference_matches_the_naive_delong_kernel():
+    from autofeat.searching.metrics import auc_difference
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 400)
+    a = y + rng.normal(size=400)
+    b = np.round(a + rng.normal(scale=0.7, size=400), 1)  # correlated, with ties
+    diff, se = auc_difference(y, a, b)
+    ref_diff, ref_se = _delong_naive(y, a, b)
+    assert diff == pytest.approx(ref_diff, abs=1e-12) and se == pytest.approx(ref_se, rel=1e-9)
+    assert diff == pytest.approx(roc_auc(y, a) - roc_auc(y, b), abs=1e-12)
+    assert auc_difference(y, a, a) == (0.0, 0.0)

@@ -24,8 +24,12 @@ class LightGBMFit:
     valid_auc: float
     best_iteration: int
 
+    def predict(self, td: TrainingData, rows: np.ndarray, features: Sequence[str]) -> np.ndarray:
+        """Click probabilities of ``rows`` (``features``: the ones this model was fitted on)."""
+        return self.booster.predict(lightgbm_matrix(td, rows, columns(td, features)), num_iteration=self.best_iteration)
+
     def scores(self, td: TrainingData, rows: np.ndarray, features: Sequence[str]) -> dict[str, float]:
-        p = self.booster.predict(lightgbm_matrix(td, rows, columns(td, features)), num_iteration=self.best_iteration)
+        p = self.predict(td, rows, features)
         return {"auc": roc_auc(td.y[rows], p), "logloss": log_loss(td.y[rows], p)}
 
 

@@ -292,7 +292,7 @@ def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Pat
     model, cross, report, feed = fitted
     valid_auc, valid_ll = evaluate(model, feed, td.valid)
     retrain_seconds = time.perf_counter() - t1
-    test_auc, test_ll = evaluate(model, feed, td.test)  # before the export, which moves the model to CPU
+    test_auc, test_ll = evaluate(model, feed, td.test)
     compact = export_compact(model, td, arch, cross_keys=cross[2] if cross else None)
     names = td.names
     kept_fields = [names[i] for i in arch.fields]
