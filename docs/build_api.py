@@ -21,7 +21,9 @@ from autofeat.models.backbones import CTRModel  # noqa: E402
 from autofeat.models.export import CompactModel, load_compact  # noqa: E402
 from autofeat.models.trainer import TrainOptions  # noqa: E402
 from autofeat.searching.gates.base import GateOptions  # noqa: E402
+from autofeat.searching.evaluators.torch_eval import TorchEvaluator  # noqa: E402
 from autofeat.searching.optuna_search import OptunaSearchOptions  # noqa: E402
+from autofeat.searching.registry import Method  # noqa: E402
 from autofeat.searching.spaces import load_space  # noqa: E402
 
 ITEMS = [
@@ -36,6 +38,8 @@ ITEMS = [
     ("autofeat.SearchResult", autofeat.SearchResult),
     ("autofeat.searching.optuna_search.OptunaSearchOptions", OptunaSearchOptions),
     ("autofeat.searching.spaces.load_space", load_space),
+    ("autofeat.searching.registry.Method", Method),
+    ("autofeat.searching.evaluators.torch_eval.TorchEvaluator", TorchEvaluator),
     ("autofeat.searching.gates.base.GateOptions", GateOptions),
     ("autofeat.encode.training.load_training_data", load_training_data),
     ("autofeat.encode.training.TrainingData", TrainingData),

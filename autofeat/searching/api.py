@@ -12,11 +12,11 @@ from autofeat._threads import cap_jobs
 from autofeat.errors import DataError, OptionError
 from autofeat.io.sources import Source, open_source
 from autofeat.ranking.result import Ranking
+from autofeat.searching.registry import METHODS
 from autofeat.searching.result import SearchResult
 
 __all__ = ["search", "METHODS"]
 
-METHODS = ("optuna", "optfs", "dnis", "optinter")
 
 
 def search(

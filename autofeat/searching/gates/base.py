@@ -20,12 +20,13 @@ import numpy as np
 from autofeat.encode.training import TrainingData, check_fractions, load_training_data, lookup_sorted
 from autofeat.errors import OptionError, check_finite
 from autofeat.ranking.result import Ranking
+from autofeat.searching.registry import GATE_METHODS, METHODS, gate_search
 from autofeat.searching.result import SearchResult
 
 __all__ = ["GateOptions", "Arch", "run", "count_params", "cross_ids", "GATE_METHODS"]
 
-GATE_METHODS = ("optfs", "dnis", "optinter")
-SEARCH_EPOCHS = {"optfs": 3, "dnis": 3, "optinter": 2}  # defaults of --search-epochs
+# Defaults of --search-epochs, per method.
+SEARCH_EPOCHS = {name: METHODS[name].search_epochs for name in GATE_METHODS}
 
 
 @dataclass(frozen=True)
@@ -235,15 +236,9 @@ def cross_ids(data: TrainingData, pairs: Sequence[tuple[int, int]], min_count: i
 
 
 def _method(name: str) -> Callable[..., Arch]:
-    if name == "optfs":
-        from autofeat.searching.gates.optfs import search
-    elif name == "dnis":
-        from autofeat.searching.gates.dnis import search
-    elif name == "optinter":
-        from autofeat.searching.gates.optinter import search
-    else:
-        raise OptionError(f"--method {name!r}: unknown (available: optuna, {', '.join(GATE_METHODS)})")
-    return search
+    """The gate search ``name`` (found in the registry: this module imports no method, the
+    methods import it)."""
+    return gate_search(name)
 
 
 def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Path | None,
