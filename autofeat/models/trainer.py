@@ -224,8 +224,8 @@ def fit(
             those weights if no epoch beats them: a warm-started model (a search's weights)
             can already be past its best, as CTR models often are after one pass.
     """
-    if opts.n_jobs:
-        torch.set_num_threads(cap_jobs(opts.n_jobs))
+    # Always set: torch's default is every core of the host, past a container's quota.
+    torch.set_num_threads(cap_jobs(opts.n_jobs))
     n_epochs = epochs or opts.epochs
     batch = opts.batch_size or auto_batch_size(train.size)
     optims = _optimizers(model, opts, arch)

@@ -10,18 +10,44 @@ from pathlib import Path
 
 import pytest
 
-from autofeat._threads import cap_jobs, usable_cores
+from autofeat._threads import cap_jobs, cgroup_cpu_limit, usable_cores
 from autofeat.datasets import write_ctr_csv
 from tests.faults.helpers import autofeat
 
 
 def test_cap_jobs_follows_the_affinity_mask(monkeypatch):
+    import autofeat._threads as threads
+
+    monkeypatch.setattr(threads, "cgroup_cpu_limit", lambda: None)  # whatever this machine's quota
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
     assert usable_cores() == 3
     assert cap_jobs(100_000) == 3 and cap_jobs(2) == 2 and cap_jobs(None) == 3
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 5)
     assert usable_cores() == 5 and cap_jobs(4096) == 5
+
+
+@pytest.mark.parametrize("files, limit", [
+    ({"cpu.max": "150000 100000\n"}, 1.5),
+    ({"cpu.max": "max 100000\n"}, None),
+    ({"cpu/cpu.cfs_quota_us": "200000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 2.0),
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+    ({}, None),
+])
+def test_cgroup_cpu_quota_is_read_in_v1_and_v2(tmp_path, files, limit):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert cgroup_cpu_limit(tmp_path) == limit
+
+
+def test_a_cpu_quota_caps_the_usable_cores(monkeypatch):
+    # a container limited to 1.5 CPUs on a 64-core host: 2 threads, not 64
+    import autofeat._threads as threads
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    monkeypatch.setattr(threads, "cgroup_cpu_limit", lambda: 1.5)
+    assert usable_cores() == 2 and cap_jobs(None) == 2
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +59,7 @@ def data_csv(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("method,extra", [("optuna", ["--trials", "1"]),
                                           ("optfs", ["--epochs", "1", "--search-epochs", "1", "--dim", "4"])])
+@pytest.mark.slow
 def test_search_with_huge_n_jobs_runs(data_csv, tmp_path, method, extra):
     # A subprocess: before the fix this crashed the interpreter (exit 139).
     out = tmp_path / "out"

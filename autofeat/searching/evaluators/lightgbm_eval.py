@@ -85,7 +85,7 @@ def fit_lightgbm(
     cat = [i for i, c in enumerate(cols) if td.fields[c].kind == "categorical"]
     base = {
         "objective": "binary", "metric": "auc", "verbosity": -1, "seed": seed,
-        "deterministic": True, "force_col_wise": True, "num_threads": cap_jobs(n_jobs) if n_jobs else 0,
+        "deterministic": True, "force_col_wise": True, "num_threads": cap_jobs(n_jobs),  # OpenMP's default (0) ignores a container's quota
         "max_cat_to_onehot": 8,
     }
     base.update(params)
