@@ -562,8 +562,10 @@ def _importances(study: Any) -> dict[str, float]:
     if len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))) < 5:
         return {}
     try:
-        imp = optuna.importance.get_param_importances(
-            study, evaluator=optuna.importance.PedAnovaImportanceEvaluator())
+        with warnings.catch_warnings():  # "fewer than 2 trials in some regime": per parameter, noise
+            warnings.simplefilter("ignore", UserWarning)
+            imp = optuna.importance.get_param_importances(
+                study, evaluator=optuna.importance.PedAnovaImportanceEvaluator())
     except (RuntimeError, ValueError, ZeroDivisionError):
         return {}
     return {k: float(v) for k, v in imp.items()}
