@@ -27,8 +27,10 @@ Every step records in ``OUT/manifest.json`` the hash of its inputs (the data fil
 modification time and first and last MiB, the step's options, the hashes of the steps it
 reads). A re-run skips a step whose hash matches and whose outputs exist, so after a crash it
 continues where it stopped (an unfinished Optuna study continues from its storage), and a
-re-run with nothing changed does nothing. ``OUT/.lock`` (an OS file lock, released when the
-process ends, however it ends) stops two runs writing one folder.
+re-run with nothing changed does nothing. An Optuna search's budget (``trials``, ``timeout``)
+is recorded beside its hash, not in it: raising ``trials`` continues the same study.
+``OUT/.lock`` (an OS file lock, released when the process ends, however it ends; the file is
+removed when the run ends) stops two runs writing one folder.
 
 Exit codes: 0 done; 2 a bad job file or bad data; 75 another run holds the lock.
 """
@@ -45,7 +47,7 @@ import time
 import types
 import typing
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,8 @@ EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
 _SEARCH_DATA = ("seed", "sample_rows", "n_jobs", "valid_fraction", "test_fraction", "min_count", "time_column")
 _SEARCH_COMMON = {"name", "method", *_SEARCH_DATA}
 _SEARCH_OPTUNA = {"space", "trials", "timeout", "storage", "study", "second_objective"}
+# A search's budget: not part of the hash naming its study (raising trials continues it).
+_SEARCH_BUDGET = ("trials", "timeout")
 # Set from the prune step (prune.top_k, prune.include), not per search.
 _SEARCH_FROM_PRUNE = {"max_features", "include"}
 # A search's name names its folder OUT/search-NAME: no '/', no '..', no control characters.
@@ -335,27 +339,57 @@ def _hash(*parts: Any) -> str:
 
 @contextmanager
 def _locked(out: Path) -> Iterator[None]:
+    """Hold ``OUT/.lock`` for the run; on every way out (done, an error, Ctrl-C) remove it, and
+    remove ``out`` (and the parents this run made) if the run made it and wrote nothing in it:
+    a job that failed on its data left a folder holding only ``.lock``."""
+    made = [d for d in (out, *out.parents) if not d.exists()]
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        f = _take_lock(out / ".lock")
+        try:
+            yield
+        finally:
+            # Unlinked while still held: a run that opened the old file meanwhile gets its
+            # lock only after this release, sees the name gone and takes the lock again
+            # (_take_lock), so two runs never both hold the lock.
+            with suppress(FileNotFoundError):
+                os.unlink(out / ".lock")
+            fcntl.flock(f, fcntl.LOCK_UN)
+            f.close()
+    finally:
+        for d in made:  # deepest first; a folder with anything in it stays
+            try:
+                d.rmdir()
+            except OSError:
+                break
+
+
+def _take_lock(path: Path) -> Any:
+    """The open, exclusively locked ``path`` with this pid in it; LockedError if another run
+    holds it."""
     from autofeat.report.atomic import open_no_follow
 
-    out.mkdir(parents=True, exist_ok=True)
-    # Not open(..., "a+"): a .lock symlinked to another file had that file truncated to "pid N".
-    f = os.fdopen(open_no_follow(out / ".lock", os.O_RDWR | os.O_CREAT), "r+")
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        f.seek(0)
-        holder = f.read().strip() or "another process"
+    while True:
+        # Not open(..., "a+"): a .lock symlinked to another file had that file truncated to "pid N".
+        f = os.fdopen(open_no_follow(path, os.O_RDWR | os.O_CREAT), "r+")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            f.close()
+            raise LockedError(f"{path.parent}: another run holds {path} ({holder}); try again when it ends") from None
+        try:  # the run that held it may have removed it between our open and our lock
+            if os.path.samestat(os.fstat(f.fileno()), os.lstat(path)):
+                break
+        except FileNotFoundError:
+            pass
         f.close()
-        raise LockedError(f"{out}: another run holds {out / '.lock'} ({holder}); try again when it ends") from None
     f.seek(0)
     f.truncate()
     f.write(f"pid {os.getpid()}")
     f.flush()
-    try:
-        yield
-    finally:
-        fcntl.flock(f, fcntl.LOCK_UN)
-        f.close()
+    return f
 
 
 class _Manifest:
@@ -368,17 +402,23 @@ class _Manifest:
             except ValueError:
                 self.steps = {}  # a manifest we cannot read: every step runs again
 
-    def fresh(self, step: str, key: str, outputs: list[Path]) -> bool:
+    def fresh(self, step: str, key: str, outputs: list[Path], *, trials: int | None = None) -> bool:
+        """Whether ``step`` can be skipped; for an Optuna search, also whether its recorded
+        budget covers ``trials`` (a bigger budget continues the study)."""
         rec = self.steps.get(step)
         return bool(rec and rec.get("hash") == key and rec.get("status") == "complete"
+                    and (trials is None or rec.get("trials", 0) >= trials)
                     and all(p.exists() for p in outputs))
 
-    def record(self, step: str, key: str, outputs: list[Path], seconds: float, *, complete: bool = True) -> None:
+    def record(self, step: str, key: str, outputs: list[Path], seconds: float, *, complete: bool = True,
+               trials: int | None = None) -> None:
         """Record a step; a partial one (a search stopped by its timeout) runs again next time."""
         from autofeat.report.atomic import write_text_atomic
 
         self.steps[step] = {"hash": key, "status": "complete" if complete else "partial", "seconds": round(seconds, 3),
                             "outputs": [str(p) for p in outputs], "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        if trials is not None:
+            self.steps[step]["trials"] = trials
         write_text_atomic(self.path, json.dumps({"steps": self.steps}, indent=1))
 
 
@@ -447,14 +487,18 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
             name = spec["name"]
             step = f"search:{name}"
             sdir = job.out / f"search-{name}"
-            key = _hash("search", prune_key, spec)
-            if manifest.fresh(step, key, [sdir / "result.json"]):
+            method, opts = _search_options(spec, job.top_k, job.include)
+            # The budget (trials, timeout) is left out of the hash that names the study and
+            # recorded beside it: raising trials continues the same study with the extra
+            # trials; a budget its complete study already covers skips the step.
+            key = _hash("search", prune_key, {k: v for k, v in spec.items() if k not in _SEARCH_BUDGET})
+            trials = opts["n_trials"] if method == "optuna" else None
+            if manifest.fresh(step, key, [sdir / "result.json"], trials=trials):
                 outcome[step] = "skipped"
             else:
                 t = time.perf_counter()
                 # The study is named after the step's inputs: a crash with the same inputs
                 # resumes it, changed inputs start a new one instead of mixing candidate sets.
-                method, opts = _search_options(spec, job.top_k, job.include)
                 if method == "optuna":
                     opts["study_name"] = f"{spec.get('study', name)}-{key[:8]}"
                 try:
@@ -468,7 +512,8 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
                 results[name] = json.loads((sdir / "result.json").read_text())
                 done = _finished_trials(results[name]) if method == "optuna" else None
                 complete = done is None or done >= opts["n_trials"]
-                manifest.record(step, key, [sdir / "result.json"], time.perf_counter() - t, complete=complete)
+                manifest.record(step, key, [sdir / "result.json"], time.perf_counter() - t, complete=complete,
+                                trials=trials)
                 outcome[step] = "ran" if complete else "partial"
             results.setdefault(name, json.loads((sdir / "result.json").read_text()))
             if outcome[step] == "partial":

@@ -40,6 +40,7 @@ def job(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_run_then_rerun_is_a_no_op(job, capsys):
     assert main(["run", str(job), "--quiet"]) == 0
     out = job.parent / "out"
@@ -51,6 +52,7 @@ def test_run_then_rerun_is_a_no_op(job, capsys):
     assert stamps == {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.name != ".lock"}
 
 
+@pytest.mark.slow
 def test_changed_prune_reruns_only_downstream(job):
     assert run_job(job)["rank"] == "ran"
     job.write_text(JOB.format(top_k=6))
@@ -60,6 +62,7 @@ def test_changed_prune_reruns_only_downstream(job):
     assert len(cands) == 6
 
 
+@pytest.mark.slow
 def test_changed_data_reruns_everything(job):
     run_job(job)
     write_ctr_csv(job.parent / "data.csv", 15_000, seed=9)
@@ -86,6 +89,7 @@ def test_bad_job_exit_2(job, text, msg, capsys):
     assert msg in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_lock_held_exits_75(job, capsys):
     out = job.parent / "out"
     out.mkdir()
@@ -98,6 +102,7 @@ def test_lock_held_exits_75(job, capsys):
     assert main(["run", str(job), "--quiet"]) == 0  # the lock is gone with its holder
 
 
+@pytest.mark.slow
 def test_prune_include_keeps_a_flagged_column(job):
     # conversion_time is flagged leak: a candidate only when the job names it.
     job.write_text(JOB.format(top_k=4).replace("top_k = 4", 'top_k = 4\ninclude = ["conversion_time"]'))
@@ -109,6 +114,7 @@ def test_prune_include_keeps_a_flagged_column(job):
         run_job(job)
 
 
+@pytest.mark.slow
 def test_a_job_runs_gate_searches(job):
     """optfs/dnis/optinter in [[search]] take the gate options (they failed on Optuna's keys)."""
     job.write_text(JOB.format(top_k=6).replace('name = "lgb"\ntrials = 3',
@@ -122,3 +128,86 @@ def test_a_job_runs_gate_searches(job):
     job.write_text(job.read_text().replace("epochs = 1\nseed", "epochs = 0\nseed"))
     with pytest.raises(Exception, match=r"\[\[search\]\] 'fs': epochs must be >= 1"):
         run_job(job)
+
+
+def _study_trials(sdir):
+    import optuna
+
+    from autofeat.searching.storage import open_storage
+
+    storage = open_storage(None, sdir)
+    names = optuna.get_all_study_names(storage)
+    assert len(names) == 1, names  # one study, continued, not a second one
+    return optuna.load_study(study_name=names[0], storage=storage).get_trials()
+
+
+@pytest.mark.slow
+def test_more_trials_continue_the_same_study(job):
+    from optuna.trial import TrialState
+
+    out = job.parent / "out"
+    assert run_job(job)["search:lgb"] == "ran"
+    first = [(t.number, t.params) for t in _study_trials(out / "search-lgb")]
+    assert len(first) == 3
+    job.write_text(job.read_text().replace("trials = 3", "trials = 5"))
+    assert run_job(job) == {"rank": "skipped", "prune": "skipped", "search:lgb": "ran", "summary": "ran"}
+    trials = _study_trials(out / "search-lgb")
+    # 2 trials added to the 3 already run (not 5 new ones in a new study)
+    assert [(t.number, t.params) for t in trials[:3]] == first and len(trials) == 5
+    assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
+    assert json.loads((out / "manifest.json").read_text())["steps"]["search:lgb"]["trials"] == 5
+    # A budget the complete study already covers, or another timeout, does not run it again.
+    job.write_text(job.read_text().replace("trials = 5", "trials = 4\ntimeout = 600"))
+    assert run_job(job)["search:lgb"] == "skipped"
+    assert len(_study_trials(out / "search-lgb")) == 5
+
+
+def test_failed_job_leaves_no_lock_and_no_folder_it_made(job, capsys):
+    (job.parent / "data.csv").write_text("click,a\n1,2\n2,3\n0,1\n")  # a label that is not 0/1
+    assert main(["run", str(job), "--quiet"]) == 2
+    assert "must be binary" in capsys.readouterr().err
+    assert not (job.parent / "out").exists()  # made by the run, which wrote nothing in it
+    (job.parent / "out").mkdir()  # a folder that was there stays, without a .lock
+    assert main(["run", str(job), "--quiet"]) == 2
+    assert list((job.parent / "out").iterdir()) == []
+
+
+def test_interrupted_and_finished_jobs_release_the_lock(job, monkeypatch):
+    import autofeat.ranking.api
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(autofeat.ranking.api, "rank", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            run_job(job)
+    assert not (job.parent / "out").exists()
+    job.write_text(job.read_text().replace('[[search]]\nname = "lgb"\ntrials = 3\n', ""))  # rank and prune only
+    assert run_job(job) == {"rank": "ran", "prune": "ran", "summary": "ran"}
+    assert not (job.parent / "out" / ".lock").exists() and (job.parent / "out" / "summary.json").exists()
+
+
+def test_lock_taken_on_a_removed_file_is_taken_again(tmp_path, monkeypatch):
+    """A run that opened .lock just before its holder removed it must not run beside the run
+    that creates the next .lock: it takes the lock on the file now at that name."""
+    import os
+
+    from autofeat import jobs
+
+    path = tmp_path / ".lock"
+    real_flock, calls = fcntl.flock, []
+
+    def flock(f, op):  # the holder ends between our open and our lock: its file is unlinked
+        if not calls and op & fcntl.LOCK_EX:
+            os.unlink(path)
+        calls.append(op)
+        return real_flock(f, op)
+
+    monkeypatch.setattr(jobs.fcntl, "flock", flock)
+    f = jobs._take_lock(path)
+    try:
+        assert len(calls) == 2 and os.path.samestat(os.fstat(f.fileno()), os.stat(path))
+        assert path.read_text() == f"pid {os.getpid()}"
+    finally:
+        f.close()
