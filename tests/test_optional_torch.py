@@ -6,7 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from autofeat.datasets import write_ctr_csv
+
+pytestmark = pytest.mark.slow  # a search in a subprocess: seconds
 
 # Makes `import torch` fail as on a machine without it, whatever is installed here (a finder,
 # not sys.modules['torch'] = None, which libraries that look torch up in sys.modules trip on).

@@ -108,6 +108,7 @@ def test_names_differ_between_fit_and_transform():
         sel.transform(X.rename(columns={"site": "website"}))
 
 
+@pytest.mark.slow
 def test_selector_with_search_keeps_a_subset_of_the_ranked_features(tmp_path):
     X, y = _frame(n=8000, seed=4)
     sel = AutoFeatSelector(k=4, search="optuna", search_trials=6, random_state=1).fit(X, y)
@@ -121,6 +122,7 @@ def test_selector_with_search_keeps_a_subset_of_the_ranked_features(tmp_path):
     assert len(sel.search_result_.to_frame()) >= 6
 
 
+@pytest.mark.slow
 def test_selector_with_optfs_search_keeps_a_subset(tmp_path):
     pytest.importorskip("torch")
     X, y = _frame(n=8000, seed=4)

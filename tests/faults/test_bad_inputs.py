@@ -145,7 +145,12 @@ def _tree(root: Path) -> dict[str, bytes | None]:
     return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
 
 
-@pytest.mark.parametrize("case", list(CASES))
+# One case of each kind in the quick run (-m "not slow"); each case is a CLI process (~0.5 s).
+QUICK = {"duplicate-columns-csv", "parquet-list", "rank-seed-negative", "timeout-nan", "space-step-0",
+         "rank-out-is-file", "job-header-text"}
+
+
+@pytest.mark.parametrize("case", [c if c in QUICK else pytest.param(c, marks=pytest.mark.slow) for c in CASES])
 def test_bad_input_is_one_line_exit_2_nothing_written(case, d, tmp_path):
     argv, files, words = CASES[case]
     for name, text in files.items():

@@ -86,6 +86,7 @@ def test_rank_under_a_file_size_limit_exits_74_and_writes_nothing(data_csv, tmp_
     assert not out.exists() or not any(out.iterdir())
 
 
+@pytest.mark.slow
 def test_search_with_a_full_disk_at_the_report_keeps_no_result(data_csv, tmp_path):
     out = tmp_path / "s"
     proc = autofeat("report.html", "search", str(data_csv), "--label", "click", "--trials", "2",

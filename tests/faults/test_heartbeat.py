@@ -121,6 +121,7 @@ def data_csv(tmp_path_factory) -> Path:
     return p
 
 
+@pytest.mark.slow
 def test_search_on_sqlite_recovers_a_stale_trial_of_another_host(data_csv, tmp_path):
     db = tmp_path / "s.db"
     study = _study(db)

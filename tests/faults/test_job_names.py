@@ -24,8 +24,10 @@ dir = "out/job"
 """
 
 
-@pytest.mark.parametrize("name", ['"x/../../../ESCAPED"', '"a/b"', '".."', '"."', '".hidden"', '"a b"',
-                                  '"tab\\there"', '"line\\nbreak"', '"-x"', '"' + "n" * 101 + '"', "5"])
+# Each name is a CLI process (~0.5 s): three in the quick run (-m "not slow"), all in the full one.
+@pytest.mark.parametrize("name", ['"x/../../../ESCAPED"', '".."', "5", *(
+    pytest.param(n, marks=pytest.mark.slow)
+    for n in ['"a/b"', '"."', '".hidden"', '"a b"', '"tab\\there"', '"line\\nbreak"', '"-x"', '"' + "n" * 101 + '"'])])
 def test_unsafe_search_names_are_refused(tmp_path, name):
     (tmp_path / "data.csv").write_text("a,click\n1,0\n2,1\n")
     job = tmp_path / "job.toml"

@@ -11,8 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from autofeat.datasets import write_ctr_csv
 from tests.faults.helpers import autofeat
+
+pytestmark = pytest.mark.slow  # a job run several times in subprocesses: seconds
 
 # `autofeat ARGV` whose search clock jumps 1000 s per LightGBM fit.
 FAKE_CLOCK = """

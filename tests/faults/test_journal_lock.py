@@ -8,6 +8,8 @@ some time ago leaves it; the subprocess timeout is only a safety net."""
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import time
 from pathlib import Path
@@ -45,6 +47,7 @@ def _leave_stale_lock(folder: Path, target: str) -> Path:
     return lock
 
 
+@pytest.mark.slow
 def test_resume_with_relative_out_after_a_stale_lock(tmp_path):
     write_ctr_csv(tmp_path / "data.csv", 3000, seed=11)
     first = autofeat("search", "data.csv", *ARGS, "--trials", "1", cwd=tmp_path)

@@ -69,6 +69,7 @@ def test_run_worker_runs_a_queued_retry_of_the_last_trial():
     assert study.trials[-1].params == study.trials[TRIALS - 1].params  # the retry ran the dead trial's parameters
 
 
+@pytest.mark.slow
 def test_search_killed_in_the_last_trial_resumes_to_the_budget(data_csv, tmp_path):
     out = tmp_path / "out"
     argv = ["search", str(data_csv), "--label", "click", "--trials", str(TRIALS), "--max-features", "6",
@@ -102,6 +103,7 @@ dir = "out"
 """
 
 
+@pytest.mark.slow
 def test_run_killed_in_the_last_trial_resumes_to_the_budget(data_csv, tmp_path):
     job = tmp_path / "job.toml"
     job.write_text(JOB.format(data=data_csv, trials=TRIALS))

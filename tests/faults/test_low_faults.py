@@ -98,6 +98,7 @@ def test_a_lock_left_by_a_dead_local_process_is_broken_at_once(tmp_path, monkeyp
         lock.acquire()
 
 
+@pytest.mark.slow
 def test_optinter_pairs_of_columns_with_a_bar_in_their_names_stay_unambiguous(tmp_path):
     # "a|b" keys could not tell ("x|y", "z") from ("x", "y|z"); pairs are now lists of names
     pytest.importorskip("torch")

@@ -45,6 +45,7 @@ def test_piped_stdin_is_refused_as_not_a_regular_file(tmp_path):
     assert "not a regular file" in proc.stderr and "save it to a file first" in proc.stderr
 
 
+@pytest.mark.slow
 def test_a_header_over_one_mebibyte_is_read(tmp_path, capsys):
     n = 45_000  # 25-byte names: 1.1 MiB of header
     path = tmp_path / "wide.csv"

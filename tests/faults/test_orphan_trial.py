@@ -95,6 +95,7 @@ def _backdate(journal: Path, hours: float) -> None:
 
 
 @pytest.mark.parametrize("ask", [1, 3])
+@pytest.mark.slow
 def test_search_killed_between_ask_and_recording_its_worker_resumes_to_the_budget(tmp_path, ask):
     data = tmp_path / "data.csv"
     write_ctr_csv(data, 2000, seed=8)

@@ -74,6 +74,7 @@ def test_journal_link_is_refused(tmp_path, victim, dangling):
     assert victim.read_text() == "precious\n" and not (tmp_path / "nothing-here").exists()
 
 
+@pytest.mark.slow
 def test_journal_link_is_refused_by_the_cli(tmp_path, victim):
     write_ctr_csv(tmp_path / "data.csv", 500, seed=12)
     (tmp_path / "out").mkdir()

@@ -41,6 +41,7 @@ def _rank(path: Path, out: Path) -> subprocess.CompletedProcess:
     return autofeat("rank", str(path), "--label", "nope", "--out", str(out), "--quiet")
 
 
+@pytest.mark.slow
 def test_bad_label_or_empty_compressed_file_never_aborts(inputs, tmp_path):
     # Before the fix, 40-60% of the .gz runs ended "terminate called without an active
     # exception", exit 134, after the error line.

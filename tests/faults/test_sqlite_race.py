@@ -40,6 +40,7 @@ def _worker(barrier, url: str, out: str, results) -> None:
         results.put(f"{type(exc).__name__}: {exc}")
 
 
+@pytest.mark.slow
 def test_two_workers_create_a_new_sqlite_storage_together(tmp_path):
     ctx = mp.get_context("spawn")
     barrier, results = ctx.Barrier(2), ctx.Queue()

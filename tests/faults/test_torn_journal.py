@@ -80,6 +80,7 @@ def test_damaged_journal_is_a_one_line_error(tmp_path):
         _study(tmp_path)
 
 
+@pytest.mark.slow
 def test_search_after_a_torn_journal(tmp_path):
     write_ctr_csv(tmp_path / "data.csv", 2000, seed=11)
     argv = ["search", str(tmp_path / "data.csv"), "--label", "click", "--max-features", "4", "--no-baseline",
