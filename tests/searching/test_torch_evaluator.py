@@ -81,3 +81,49 @@ def test_options_check_without_running():
     with pytest.raises(OptionError):
         OptunaSearchOptions(dim=8).check()
     OptunaSearchOptions(model="dcn", dim=8, epochs=1).check()
+
+
+# A torch study in a child process that SIGKILLs itself at its N-th trial fit (argv[1]),
+# mid-trial: the trial stays RUNNING under the dead process, as when a machine dies.
+KILL_AT_TORCH_FIT = """
+import os, signal, sys
+import autofeat
+from autofeat.datasets import make_ctr
+from autofeat.searching.evaluators import torch_eval
+real, calls = torch_eval.TorchEvaluator.fit, [0]
+def fit(self, *a, **k):
+    calls[0] += 1
+    if calls[0] == int(sys.argv[1]):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(self, *a, **k)
+torch_eval.TorchEvaluator.fit = fit
+table, _ = make_ctr(3000, seed=3)
+autofeat.search(table, "click", out=sys.argv[2], n_trials=4, model="fm", epochs=1, max_features=4,
+                baseline=False, space=("embedding_dims", "interactions"))
+"""
+
+
+def test_a_killed_torch_study_resumes_without_losing_or_repeating_a_trial(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from tests.faults.helpers import ENV, ROOT
+
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-c", KILL_AT_TORCH_FIT, "3", str(out)], cwd=ROOT, env=ENV,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    before = optuna.load_study(study_name="autofeat", storage=open_storage(None, out)).get_trials()
+    done_before = {t.number: t.values for t in before if t.state.name == "COMPLETE"}
+    assert len(done_before) == 2 and any(t.state.name == "RUNNING" for t in before)
+    proc = subprocess.run([sys.executable, "-c", KILL_AT_TORCH_FIT, "0", str(out)], cwd=ROOT, env=ENV,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    after = optuna.load_study(study_name="autofeat", storage=open_storage(None, out)).get_trials()
+    finished = [t for t in after if t.state.name in ("COMPLETE", "PRUNED")]
+    assert len(finished) == 4 and {t.number: t.values for t in finished if t.number in done_before} == done_before
+    params = [json.dumps(t.params, sort_keys=True) for t in finished]
+    assert len(params) == len(set(params))  # the killed trial's retry is the only run of its parameters
+    assert json.loads((out / "result.json").read_text())["n_trials"] + \
+        json.loads((out / "result.json").read_text())["n_pruned"] == 4
