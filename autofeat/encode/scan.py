@@ -310,7 +310,7 @@ class _CountTable:
         return offsets
 
     def add(self, codes: np.ndarray, y: np.ndarray, cardinalities: list[int]) -> None:
-        from autofeat.ranking.kernels import count_batch
+        from autofeat.encode._kernels import count_batch
 
         need = np.asarray(cardinalities, np.int64) + 1
         if (need > self.capacity).any():

@@ -13,7 +13,6 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = [
-    "count_batch",
     "mi_binary",
     "log_tables",
     "NO_TABLES",
@@ -28,22 +27,6 @@ __all__ = [
     "strata_orders",
     "entropy_1d",
 ]
-
-
-@njit(parallel=True, cache=True, error_model="numpy")
-def count_batch(codes, y, offsets, out):  # pragma: no cover - compiled
-    """Add the (code, label) counts of one batch into ``out``.
-
-    codes: int32 (F, n); y: int8 (n,); offsets: int64 (F + 1,), feature f owns rows
-    ``offsets[f]:offsets[f+1]`` of ``out`` (int64, (total, 2)). Features write disjoint rows,
-    so the loop over features is parallel.
-    """
-    n_feat, n = codes.shape
-    for f in prange(n_feat):
-        base = offsets[f]
-        row = codes[f]
-        for i in range(n):
-            out[base + row[i], y[i]] += 1
 
 
 @njit(cache=True, error_model="numpy")
