@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import math
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["usable_cores", "cap_jobs", "cgroup_cpu_limit"]
+__all__ = ["usable_cores", "cap_jobs", "cgroup_cpu_limit", "limit_threads"]
 
 
 def usable_cores() -> int:
@@ -48,3 +51,25 @@ def cap_jobs(n_jobs: int | None) -> int:
     """Threads for ``n_jobs`` (None: every usable core), at most the usable cores."""
     cores = usable_cores()
     return cores if n_jobs is None else max(1, min(int(n_jobs), cores))
+
+
+@contextmanager
+def limit_threads(n_jobs: int | None) -> Iterator[int]:
+    """Numba's, pyarrow's and (if loaded) torch's thread counts set to :func:`cap_jobs` for the
+    block and restored after it: a library call must not change its caller's settings."""
+    import numba
+    import pyarrow as pa
+
+    n = cap_jobs(n_jobs)
+    saved = (numba.get_num_threads(), pa.cpu_count())
+    torch = sys.modules.get("torch")
+    saved_torch = torch.get_num_threads() if torch is not None else None
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    pa.set_cpu_count(n)
+    try:
+        yield n
+    finally:
+        numba.set_num_threads(saved[0])
+        pa.set_cpu_count(saved[1])
+        if saved_torch is not None:
+            sys.modules["torch"].set_num_threads(saved_torch)

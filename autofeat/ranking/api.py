@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from autofeat._threads import cap_jobs
+from autofeat._threads import limit_threads
 from autofeat.encode.scan import Scan, count_codes, scan
 from autofeat.errors import DataError, OptionError, check_finite
 from autofeat.io.sources import open_source
@@ -70,15 +70,6 @@ class RankOptions:
             raise OptionError(f"--interaction-weight must be in [0, 1], got {self.interaction_weight}")
 
 
-def _set_threads(n_jobs: int | None) -> None:
-    import numba
-    import pyarrow as pa
-
-    n = cap_jobs(n_jobs)
-    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-    pa.set_cpu_count(n)
-
-
 def rank(
     data: Any,
     label: str | int,
@@ -121,16 +112,15 @@ def rank(
     elif option_values:
         raise OptionError("pass either options=RankOptions(...) or keyword options, not both")
     options.check()
-    _set_threads(options.n_jobs)
-    t0 = time.perf_counter()
-    source = open_source(data, header=header, delimiter=delimiter)
-    sc = scan(
-        source, label, ignore=ignore, numeric=numeric, categorical=categorical,
-        bins=options.bins, sample_rows=options.sample_rows,
-        analysis_rows=options.analysis_rows, seed=options.seed, quiet=quiet,
-    )
-    ranking = rank_scan(sc, options, scan_seconds=time.perf_counter() - t0)
-    return ranking
+    with limit_threads(options.n_jobs):
+        t0 = time.perf_counter()
+        source = open_source(data, header=header, delimiter=delimiter)
+        sc = scan(
+            source, label, ignore=ignore, numeric=numeric, categorical=categorical,
+            bins=options.bins, sample_rows=options.sample_rows,
+            analysis_rows=options.analysis_rows, seed=options.seed, quiet=quiet,
+        )
+        return rank_scan(sc, options, scan_seconds=time.perf_counter() - t0)
 
 
 def rank_scan(sc: Scan, options: RankOptions, *, scan_seconds: float = 0.0) -> Ranking:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from autofeat._threads import cap_jobs
+from autofeat._threads import cap_jobs, limit_threads
 from autofeat.errors import DataError, OptionError
 from autofeat.io.sources import Source, open_source
 from autofeat.ranking.result import Ranking
@@ -90,30 +90,31 @@ def search(
     opts.check()  # a bad option fails before any data is read
     if opts.n_jobs is not None:  # more threads than cores crashed LightGBM's OpenMP and torch
         opts = replace(opts, n_jobs=cap_jobs(opts.n_jobs))
-    if ranking is None:
-        # Every search holds its rows in memory (TrainingData) anyway: read them once, and
-        # rank the train split's rows only, so no validation or test row shapes the candidates.
-        data = open_source(data, header=header, delimiter=delimiter)
-        data, train_rows = _train_split(data, str(label), opts, ignore, numeric, categorical)
-        ranking = rank(train_rows, label, ignore=ignore, numeric=numeric, categorical=categorical,
-                       quiet=quiet, seed=opts.seed)
-    elif not isinstance(ranking, Ranking):
-        ranking = Ranking.load(ranking)
-    if ranking.label != str(label):
-        raise OptionError(f"the ranking is for label {ranking.label!r}, not {str(label)!r}")
-    if method != "optuna":
-        from autofeat.searching.gates.base import run
+    with limit_threads(opts.n_jobs):  # set for the search, restored after it
+        if ranking is None:
+            # Every search holds its rows in memory (TrainingData) anyway: read them once, and
+            # rank the train split's rows only, so no validation or test row shapes the candidates.
+            data = open_source(data, header=header, delimiter=delimiter)
+            data, train_rows = _train_split(data, str(label), opts, ignore, numeric, categorical)
+            ranking = rank(train_rows, label, ignore=ignore, numeric=numeric, categorical=categorical,
+                           quiet=quiet, seed=opts.seed)
+        elif not isinstance(ranking, Ranking):
+            ranking = Ranking.load(ranking)
+        if ranking.label != str(label):
+            raise OptionError(f"the ranking is for label {ranking.label!r}, not {str(label)!r}")
+        if method != "optuna":
+            from autofeat.searching.gates.base import run
 
-        return run(method, data, str(label), ranking, out, opts, header=header,  # type: ignore[arg-type]
-                   delimiter=delimiter, quiet=quiet)
-    from autofeat.searching.optuna_search import optuna_search
+            return run(method, data, str(label), ranking, out, opts, header=header,  # type: ignore[arg-type]
+                       delimiter=delimiter, quiet=quiet)
+        from autofeat.searching.optuna_search import optuna_search
 
-    if out is None:
-        with tempfile.TemporaryDirectory(prefix="autofeat-search-") as tmp:
-            return optuna_search(data, str(label), ranking, tmp, opts, header=header,  # type: ignore[arg-type]
-                                 delimiter=delimiter, quiet=quiet)
-    return optuna_search(data, str(label), ranking, out, opts, header=header,  # type: ignore[arg-type]
-                         delimiter=delimiter, quiet=quiet)
+        if out is None:
+            with tempfile.TemporaryDirectory(prefix="autofeat-search-") as tmp:
+                return optuna_search(data, str(label), ranking, tmp, opts, header=header,  # type: ignore[arg-type]
+                                     delimiter=delimiter, quiet=quiet)
+        return optuna_search(data, str(label), ranking, out, opts, header=header,  # type: ignore[arg-type]
+                             delimiter=delimiter, quiet=quiet)
 
 
 def _train_split(source: Source, label: str, opts: Any, ignore: Sequence[str], numeric: Sequence[str],

@@ -374,9 +374,22 @@ def optuna_search(
                                time_column=options.time_column, sample_rows=options.sample_rows)
     if options.fresh and options.storage is None and (out / "study.journal").exists():
         (out / "study.journal").unlink()
-    # On a terminal a progress bar over the trials; in a log, Optuna's line per trial.
+    # On a terminal a progress bar over the trials; in a log, Optuna's line per trial. The
+    # caller's verbosity comes back afterwards.
     logs = not quiet and not sys.stderr.isatty()
+    verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.INFO if logs else optuna.logging.WARNING)
+    try:
+        return _run_study(out, options, space, ranking, candidates, split, torch_eval, quiet)
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+
+
+def _run_study(out: Path, options: OptunaSearchOptions, space: SearchSpace, ranking: Ranking,
+               candidates: list[str], split: TrainingData, torch_eval: bool, quiet: bool) -> SearchResult:
+    """Open or create the study, run this worker's trials, then report and write the result."""
+    from optuna.trial import TrialState
+
     storage = open_storage(options.storage, out)
     study = _study(storage, options)
     _check_directions(study, options)
@@ -402,8 +415,6 @@ def optuna_search(
         objective = _torch_objective(evaluator, space, candidates, options)
     else:
         objective = _objective(split, space, candidates, options)
-    from optuna.trial import TrialState
-
     bar = Progress(options.n_trials, "trials", "optuna search", quiet)
     try:
         _show_progress(study, bar, options.n_trials, (TrialState.COMPLETE, TrialState.PRUNED))

@@ -71,3 +71,22 @@ def test_search_with_huge_n_jobs_runs(data_csv, tmp_path, method, extra):
                      f"using {usable_cores()} threads"]
     doc = json.loads((out / "result.json").read_text())
     assert doc["method"] == method and doc["features"] and 0.5 < doc["metrics"]["test_auc"] <= 1
+
+
+def test_rank_and_search_restore_the_callers_thread_and_log_settings():
+    import numba
+    import optuna
+    import pyarrow as pa
+
+    import autofeat
+    from autofeat.datasets import make_ctr
+
+    table, _ = make_ctr(2000, seed=1)
+    before = (numba.get_num_threads(), pa.cpu_count())
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    ranking = autofeat.rank(table, "click", n_jobs=1, pairs_top=0, factor_top=0, quiet=True)
+    assert (numba.get_num_threads(), pa.cpu_count()) == before
+    autofeat.search(table, "click", ranking=ranking, n_trials=1, max_features=3, n_jobs=1, baseline=False)
+    assert (numba.get_num_threads(), pa.cpu_count()) == before
+    assert optuna.logging.get_verbosity() == optuna.logging.ERROR
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
