@@ -1,4 +1,5 @@
-"""Optuna studies over feature subsets and LightGBM hyperparameters.
+"""Optuna studies over feature subsets and LightGBM hyperparameters, or (``model=``) over the
+fields, embedding widths and pair methods of a torch CTR model.
 
 Every worker runs the same loop against one storage: ask a trial, train, tell. The budget is
 global and exact: a trial whose number comes after ``n_trials`` non-failed trials is told

@@ -1,1 +1,4 @@
-"""Evaluators: train a model on a candidate configuration, return its validation AUC."""
+"""The Optuna study's evaluators: train a model on one trial's configuration, report its
+validation AUC (per boosting round or epoch, for pruning). ``lightgbm_eval``: feature subsets
+and LightGBM parameters; ``torch_eval``: fields, embedding widths and pair methods of a torch
+CTR model."""
