@@ -62,7 +62,9 @@ EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
 # The data and its split are the same for every method (one TrainingData path).
 _SEARCH_DATA = ("seed", "sample_rows", "n_jobs", "valid_fraction", "test_fraction", "min_count", "time_column")
 _SEARCH_COMMON = {"name", "method", *_SEARCH_DATA}
-_SEARCH_OPTUNA = {"space", "trials", "timeout", "storage", "study", "second_objective"}
+# model (with dim, epochs, device) makes a torch CTR model the study's evaluator.
+_SEARCH_OPTUNA = {"space", "trials", "timeout", "storage", "study", "second_objective", "model", "dim", "epochs",
+                  "device"}
 # A search's budget: not part of the hash naming its study (raising trials continues it).
 _SEARCH_BUDGET = ("trials", "timeout")
 # Set from the prune step (prune.top_k, prune.include), not per search.
@@ -183,7 +185,7 @@ def _search_options(spec: dict[str, Any], top_k: int, include: list[str]) -> tup
     opts: dict[str, Any] = {"max_features": top_k, "include": tuple(include)}
     if method == "optuna":
         opts["n_trials"] = spec.get("trials", 30)
-        for k in ("timeout", "storage", "second_objective"):
+        for k in ("timeout", "storage", "second_objective", "model", "dim", "epochs", "device"):
             if k in spec:
                 opts[k] = spec[k]
         if "space" in spec:

@@ -211,3 +211,27 @@ def test_lock_taken_on_a_removed_file_is_taken_again(tmp_path, monkeypatch):
         assert path.read_text() == f"pid {os.getpid()}"
     finally:
         f.close()
+
+
+@pytest.mark.slow
+def test_one_job_runs_every_method_family(job):
+    """optuna (LightGBM and a torch evaluator), optfs, dnis and optinter in one job file, end to end."""
+    pytest.importorskip("torch")
+    searches = "\n".join([
+        '[[search]]\nname = "lgb"\ntrials = 2',
+        '[[search]]\nname = "torch"\ntrials = 2\nmodel = "fm"\nepochs = 1\nspace = ["embedding_dims", "interactions"]',
+        *(f'[[search]]\nname = "{m}"\nmethod = "{m}"\nsearch_epochs = 1\nepochs = 1\nbaseline = false'
+          for m in ("optfs", "dnis", "optinter")),
+    ])
+    job.write_text(JOB.format(top_k=5).replace('[[search]]\nname = "lgb"\ntrials = 3', searches))
+    outcome = run_job(job)
+    out = job.parent / "out"
+    for name in ("lgb", "torch", "optfs", "dnis", "optinter"):
+        assert outcome[f"search:{name}"] == "ran"
+        result = json.loads((out / f"search-{name}" / "result.json").read_text())
+        assert result["features"] and result["metrics"]["test_auc"] > 0.5
+    torch_result = json.loads((out / "search-torch" / "result.json").read_text())
+    assert torch_result["evaluator"] == "torch" and torch_result["embedding_dims"]
+    for name in ("torch", "optfs", "dnis", "optinter"):
+        assert (out / f"search-{name}" / "model.pt").exists()
+    assert set(json.loads((out / "summary.json").read_text())["searches"]) == {"lgb", "torch", "optfs", "dnis", "optinter"}
