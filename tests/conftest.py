@@ -57,6 +57,7 @@ _SLOW_BY_FILE = {
         "test_flagged_columns_are_candidates_only_when_named",
     },
     "tests/models/test_backbones.py": {"test_new_backbones_fit_a_planted_pair_that_lr_cannot"},
+    "tests/searching/test_torch_evaluator.py": {"test_a_killed_torch_study_resumes_without_losing_or_repeating_a_trial"},
 }
 
 

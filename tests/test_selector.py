@@ -54,6 +54,7 @@ def test_pipeline_pandas_keeps_dtypes():
     assert pipe.score(X, y) > 0.7
 
 
+@pytest.mark.slow  # the pandas pipeline stays in the quick run
 def test_pipeline_polars_keeps_dtypes():
     X, y = _frame(seed=1)
     Xp = pl.from_pandas(X)
