@@ -1,8 +1,9 @@
 """The ``autofeat`` command line: thin wrappers that parse options, call the library and map
 user errors to exit code 2 with a one-line message.
 
-Exit codes: 0 success; 2 a user error (bad input, bad option); 75 ``autofeat run`` found its
-output folder locked by another run; 1 a bug (with a traceback).
+Exit codes (:data:`EXIT_CODES`, shown in every ``--help``): 0 success; 2 a user error (bad
+input, bad option); 74 an output could not be written; 75 ``autofeat run`` found its output
+folder locked by another run; 130 interrupted; 1 a bug (with a traceback).
 """
 
 from __future__ import annotations
@@ -18,12 +19,31 @@ from typing import Any, NoReturn
 from autofeat.errors import AutofeatError, OptionError, WriteError
 from autofeat.report.atomic import RANK_FILES, SEARCH_FILES, check_out_dir, refuse_overwriting_input
 
-__all__ = ["main", "build_parser", "cli_reference"]
+__all__ = ["main", "build_parser", "cli_reference", "EXIT_CODES"]
+
+# The epilog of every --help: scripts and schedulers branch on these.
+EXIT_CODES = """exit codes:
+  0    success
+  2    user error: bad input, option or job file (one line on stderr, nothing written)
+  74   an output could not be written (no space left, file too large; none of its files written)
+  75   autofeat run: the output folder is locked by another run (try again later)
+  130  interrupted (Ctrl-C)
+  1    internal error: a bug; please report it with the traceback"""
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line instead of usage + message
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+class _CommandParser(_Parser):
+    """A command's parser: its --help ends with the exit codes too (raw: argparse would join
+    their lines)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("epilog", EXIT_CODES)
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
 
 
 def _csv_list(text: str) -> list[str]:
@@ -98,7 +118,7 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
 
 def _add_rank_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bins", type=_int_at_least(2), default=20, help="quantile bins for numeric columns (default 20)")
-    p.add_argument("--sample-rows", type=_positive_int, help="rank on a seeded random sample of N rows")
+    p.add_argument("--sample-rows", type=_positive_int, help="rank on a seeded random sample of N rows (default: every row)")
     p.add_argument("--analysis-rows", type=_positive_int, default=100_000, help="rows sampled for redundancy/pairs/duplicates (default 100,000)")
     p.add_argument("--pairs-top", type=_nonneg_int, default=20, help="pair the best M features for interaction gain (default 20; 0 = off)")
     p.add_argument("--factor-top", type=_nonneg_int, default=6,
@@ -121,7 +141,7 @@ _OPTUNA_FLAGS: dict[str, dict[str, Any]] = {
     "--second-objective": {"choices": ["n_features"], "help": "also minimize the number of features (Pareto front)"},
 }
 _GATE_FLAGS: dict[str, dict[str, Any]] = {
-    "--model": {"help": "backbone: lr, fm, deepfm, dcn, ipnn, dnn (default deepfm)"},
+    "--model": {"help": "backbone: lr, fm, deepfm, dcn, ipnn, dnn, autoint, finalmlp (default deepfm)"},
     "--dim": {"type": _positive_int, "help": "embedding width (default 16)"},
     "--hidden": {"type": _int_list, "help": "comma-separated MLP widths (default 256,128)"},
     "--epochs": {"type": _positive_int, "help": "most retrain epochs; early stopping by --stop-on (default 10)"},
@@ -156,17 +176,22 @@ _RENAMED = {"trials": "n_trials", "study": "study_name"}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="autofeat", description="Feature ranking and search for large sparse CTR tables.")
+    parser = _Parser(prog="autofeat", description="Feature ranking and search for large sparse CTR tables.",
+                     epilog=f"{_HINT}\n\n{EXIT_CODES}", formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=_version())
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    # Not required=True: argparse then says only "the following arguments are required:
+    # command"; main() prints the commands instead (_no_command).
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", parser_class=_CommandParser)
 
     r = sub.add_parser("rank", help="rank features by cardinality-corrected MI; write ranking.json/.tsv and report.html")
     _add_data_args(r)
     _add_rank_args(r)
-    r.add_argument("--out", help="output folder (ranking.json, ranking.tsv, report.html)")
-    r.add_argument("--format", choices=["text", "json"], default="text", help="what to print on stdout")
-    r.add_argument("--top", type=_positive_int, default=20, help="features shown in the text summary")
-    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--out", help="output folder (ranking.json, ranking.tsv, report.html); required unless --format json")
+    r.add_argument("--format", choices=["text", "json"], default="text",
+                   help="what to print on stdout: text, a summary table; json, the whole ranking (default text)")
+    r.add_argument("--top", type=_positive_int, default=20, help="features shown in the text summary (default 20)")
+    r.add_argument("--quiet", action="store_true",
+                   help="no progress bar and no notes on stderr; the summary or JSON still goes to stdout")
 
     g = sub.add_parser("generate", help="write a CTR-like CSV or Parquet file with planted structure and its truth file")
     g.add_argument("out", help="output .csv/.tsv/.parquet file; the truth goes to OUT.truth.json")
@@ -204,7 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=_nonneg_int, help="seed (default 0)")
     s.add_argument("--n-jobs", type=_positive_int, help="threads (default: all usable cores; at most that many)")
     s.add_argument("--out", required=True, help="output folder (result.json, report.html; optuna: study journal; gates: model.pt)")
-    s.add_argument("--quiet", action="store_true")
+    s.add_argument("--quiet", action="store_true",
+                   help="no progress bars, training or Optuna trial log lines and notes on stderr; "
+                        "the results still print on stdout")
     o = s.add_argument_group("optuna")
     for flag, kw in _OPTUNA_FLAGS.items():
         o.add_argument(flag, **kw)
@@ -214,15 +241,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     j = sub.add_parser("run", help="run a job file: rank -> prune -> search -> summary, resuming where it stopped")
     j.add_argument("job", help="job file (TOML; see docs/jobs.md)")
-    j.add_argument("--quiet", action="store_true")
+    j.add_argument("--quiet", action="store_true",
+                   help="no progress bars or log lines of the rank and search steps on stderr; "
+                        "the one line per step still prints on stdout")
 
     d = sub.add_parser("demo", help="generate data, rank it and write the report (no data needed)")
     d.add_argument("--out", default="autofeat-demo", help="output folder (default autofeat-demo)")
     d.add_argument("--rows", type=_demo_rows, default=200_000,
                    help=f"rows of generated data (default 200000, at least {DEMO_MIN_ROWS:,})")
-    d.add_argument("--seed", type=_nonneg_int, default=0)
-    d.add_argument("--quiet", action="store_true")
+    d.add_argument("--seed", type=_nonneg_int, default=0, help="seed of the generated data and row samples (default 0)")
+    d.add_argument("--quiet", action="store_true",
+                   help="no progress bar on stderr; the summary still prints on stdout")
     return parser
+
+
+_HINT = "Run 'autofeat COMMAND --help' for a command's options; 'autofeat demo' tries it on generated data."
+
+
+def _no_command(parser: argparse.ArgumentParser) -> NoReturn:
+    """``autofeat`` alone: the usage and the commands, not only "arguments are required"."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    width = max(len(a.dest) for a in sub._choices_actions)
+    lines = [parser.format_usage().rstrip(), "", "commands:"]
+    lines += [f"  {a.dest:<{width}}  {a.help}" for a in sub._choices_actions]
+    parser.exit(2, "\n".join([*lines, "", _HINT]) + "\n")
 
 
 def _version() -> str:
@@ -275,7 +317,7 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     from autofeat.ranking.api import rank
 
     if args.out is None and args.format == "text":
-        raise AutofeatError("autofeat rank: give --out DIR (or --format json to print the ranking)")
+        raise AutofeatError("give --out DIR (or --format json to print the ranking)")
     if args.out:  # before the ranking: nothing is computed or written for a bad --out
         check_out_dir(args.out)
         refuse_overwriting_input(args.data, [Path(args.out) / n for n in RANK_FILES], "--out")
@@ -389,11 +431,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix in (".gz", ".bz2", ".zst", ".xz", ".zip"):  # it wrote plain text under these names
-        raise OptionError(f"generate {out}: writes plain CSV/TSV or Parquet; give a .csv, .tsv or .parquet "
+        raise OptionError(f"{out}: writes plain CSV/TSV or Parquet; give a .csv, .tsv or .parquet "
                           f"name (compress the CSV afterwards if you need to)")
     if suffix == ".parquet":  # it wrote CSV text into a .parquet file
         if args.no_header:
-            raise OptionError(f"generate {out}: --no-header applies to CSV/TSV, not Parquet")
+            raise OptionError(f"{out}: --no-header applies to CSV/TSV, not Parquet")
         truth = write_ctr_parquet(out, args.rows, spec=spec, seed=args.seed)
     else:
         delim = "\t" if suffix in (".tsv", ".tab") else ","
@@ -462,11 +504,7 @@ def cli_reference() -> str:
         parts = ["# CLI reference", "",
                  "Generated from the parser by `python -c \"from autofeat.cli import cli_reference; "
                  "print(cli_reference(), end='')\" > docs/cli.md`.", "",
-                 "Exit codes: 0 success; 2 a user error (bad input or option: one line on stderr, "
-                 "nothing written); 74 an output could not be written (no space left, file too large: one line, "
-                 "none of that result's files written); 75 `autofeat run` found its output folder locked by another run; "
-                 "1 an internal error (a bug: please report it with the traceback).",
-                 "", "```", parser.format_help().rstrip(), "```"]
+                 "```", parser.format_help().rstrip(), "```"]
         sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         for name, p in sub.choices.items():
             parts += ["", f"## autofeat {name}", "", "```", p.format_help().rstrip(), "```"]
@@ -485,6 +523,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 2 user error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        _no_command(parser)
     _note_capped_jobs(args)
     if args.command == "search" and args.storage and not args.n_jobs:
         # Several workers sharing a study usually share a machine too; with OpenMP's default

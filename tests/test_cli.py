@@ -131,3 +131,85 @@ def test_cli_reference_is_current():
 
     doc = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
     assert doc.read_text() == cli_reference(), "regenerate docs/cli.md (command at its top)"
+
+
+def test_no_command_prints_usage_and_commands(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert err.startswith("usage: autofeat")
+    for name in ("rank", "generate", "search", "run", "demo"):
+        assert f"\n  {name} " in err
+    assert "autofeat COMMAND --help" in err and "arguments are required" not in err
+
+
+def test_rank_without_out_names_the_command_once(data_csv, capsys):
+    assert main(["rank", str(data_csv), "--label", "click"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("autofeat rank") == 1 and err.startswith("autofeat rank: error: give --out")
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("name,extra", [("g.gz", []), ("g.parquet", ["--no-header"])])
+def test_generate_errors_name_the_command_once(tmp_path, name, extra, capsys):
+    assert main(["generate", str(tmp_path / name), "--rows", "10", *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"autofeat generate: error: {tmp_path / name}: ")  # was "error: generate PATH: "
+    assert len(err.strip().splitlines()) == 1 and not list(tmp_path.iterdir())
+
+
+def _parsers():
+    import argparse
+
+    from autofeat.cli import build_parser
+
+    top = build_parser()
+    sub = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction))
+    return top, sub.choices
+
+
+def test_every_option_has_help_and_its_default():
+    import argparse
+
+    _, commands = _parsers()
+    for name, parser in commands.items():
+        for action in parser._actions:
+            if action.help == argparse.SUPPRESS or isinstance(action, argparse._HelpAction):
+                continue
+            where = f"autofeat {name} {action.option_strings or action.dest}"
+            assert action.help and action.help.strip(), f"{where}: no help"
+            if action.default not in (None, False, [], argparse.SUPPRESS):
+                assert "default" in action.help, f"{where}: default {action.default!r} not in its help"
+        quiet = next(a for a in parser._actions if "--quiet" in a.option_strings) if name != "generate" else None
+        assert quiet is None or "stderr" in quiet.help
+
+
+def test_exit_codes_in_every_help():
+    top, commands = _parsers()
+    for parser in [top, *commands.values()]:
+        text = parser.format_help()
+        for code in ("0 ", "2 ", "74 ", "75 ", "130 ", "1 "):
+            assert f"\n  {code}" in text, (parser.prog, code)
+    assert "--top TOP" in commands["rank"].format_help() and "(default 20)" in commands["rank"].format_help()
+
+
+@pytest.mark.parametrize("url,hint,wrong", [
+    ("mysql://u@h/db", "pip install pymysql and write the URL as mysql+pymysql://", "psycopg"),
+    ("mysql+pymysql://u:secret@h/db", "pip install pymysql", "psycopg"),
+    ("postgresql+psycopg2://u@h/db", "pip install psycopg2-binary", "pymysql"),
+])
+def test_storage_driver_hint_follows_the_scheme(url, hint, wrong, monkeypatch, tmp_path):
+    import optuna
+
+    from autofeat.errors import OptionError
+    from autofeat.searching.storage import open_storage
+
+    def missing_driver(*args, **kwargs):  # what Optuna raises when SQLAlchemy lacks the driver
+        raise ImportError("Failed to import DB access module for the specified storage URL.")
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", missing_driver)
+    with pytest.raises(OptionError) as exc:
+        open_storage(url, tmp_path)
+    msg = str(exc.value)
+    assert hint in msg and wrong not in msg and "secret" not in msg and len(msg.splitlines()) == 1

@@ -125,8 +125,21 @@ def open_storage(url: str | None, out_dir: Path) -> Any:
                     raise
                 time.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")
-    except ImportError as exc:
-        raise OptionError(f"--storage {_safe(url)}: driver missing ({exc}); e.g. pip install 'psycopg[binary]'") from None
+    except ImportError:
+        # The hint follows the URL's scheme (a mysql:// URL was told to install PostgreSQL's
+        # driver); Optuna's own message names no package.
+        dialect, _, driver = url.split("://", 1)[0].lower().partition("+")
+        if dialect == "postgresql":
+            hint = ("pip install psycopg2-binary" if driver == "psycopg2"
+                    else "pip install 'psycopg[binary]' (or autofeat[postgres])")
+        elif dialect == "mysql":
+            hint = ("pip install pymysql" if driver == "pymysql"
+                    else "pip install pymysql and write the URL as mysql+pymysql://USER:PASSWORD@HOST/DB")
+        elif dialect == "sqlite":  # needs no package: only a Python built without SQLite lacks it
+            hint = "this Python has no sqlite3 module; use a journal (journal:PATH) or another Python"
+        else:
+            hint = f"install the SQLAlchemy driver for {dialect}{'+' + driver if driver else ''}"
+        raise OptionError(f"--storage {_safe(url)}: database driver missing; {hint}") from None
     except Exception as exc:  # SQLAlchemy's OperationalError and friends: unreachable, bad auth
         msg = " ".join(str(exc).split())[:160]
         raise OptionError(f"--storage {_safe(url)}: cannot connect ({type(exc).__name__}: {msg})") from None
