@@ -18,6 +18,8 @@ from typing import Any, NoReturn
 
 from autofeat.errors import AutofeatError, OptionError, WriteError
 from autofeat.report.atomic import RANK_FILES, SEARCH_FILES, check_out_dir, refuse_overwriting_input
+from autofeat.searching.registry import METHODS
+from autofeat.searching.storage import safe_url
 
 __all__ = ["main", "build_parser", "cli_reference", "EXIT_CODES"]
 
@@ -138,7 +140,9 @@ _OPTUNA_FLAGS: dict[str, dict[str, Any]] = {
     "--timeout": {"type": _positive_float, "help": "seconds this worker may spend"},
     "--storage": {"help": "journal:PATH, sqlite:///PATH or postgresql://... (default: a journal in --out)"},
     "--study": {"help": "study name to create or continue (default autofeat)"},
-    "--second-objective": {"choices": ["n_features"], "help": "also minimize the number of features (Pareto front)"},
+    "--second-objective": {"choices": ["n_features", "params"],
+                           "help": "also minimize the number of features, or (with --model) the exported "
+                                   "model's parameters: NSGA-II, a Pareto front"},
 }
 _GATE_FLAGS: dict[str, dict[str, Any]] = {
     "--model": {"help": "backbone: lr, fm, deepfm, dcn, ipnn, dnn, autoint, finalmlp (default deepfm)"},
@@ -171,6 +175,8 @@ _GATE_FLAGS: dict[str, dict[str, Any]] = {
     "--min-temp": {"type": _finite_float, "help": "optinter: softmax temperature at the end of the search (default 0.01)"},
     "--pair-penalty": {"type": _finite_float, "help": "optinter: cost on memorize/factorize weights (default 1e-3)"},
 }
+# Gate flags that the Optuna study takes too: with --model, a torch CTR model is its evaluator.
+_TORCH_EVAL_FLAGS = ("--model", "--dim", "--epochs", "--device")
 # Flags whose option name differs from the flag.
 _RENAMED = {"trials": "n_trials", "study": "study_name"}
 
@@ -214,8 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("search", help="search features, embedding dims or pair interactions over the ranking's best features")
     _add_data_args(s)
-    s.add_argument("--method", choices=["optuna", "optfs", "dnis", "optinter"], default="optuna",
-                   help="optuna: LightGBM studies; optfs: value gates; dnis: embedding dims; optinter: pair methods (default optuna)")
+    s.add_argument("--method", choices=list(METHODS), default="optuna",
+                   help="; ".join(f"{m.name}: {m.summary}" for m in METHODS.values()) + " (default optuna)")
     s.add_argument("--ranking", help="ranking.json (or its folder) from autofeat rank; ranked here if omitted")
     s.add_argument("--max-features", type=_positive_int, help="clean features taken from the ranking, in order (default 40)")
     s.add_argument("--include", type=_csv_list, action="extend", metavar="COLS",
@@ -235,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     o = s.add_argument_group("optuna")
     for flag, kw in _OPTUNA_FLAGS.items():
         o.add_argument(flag, **kw)
-    t = s.add_argument_group("optfs / dnis / optinter (torch)")
+    t = s.add_argument_group("optfs / dnis / optinter, and optuna with --model (torch)")
     for flag, kw in _GATE_FLAGS.items():
         t.add_argument(flag, **kw)
 
@@ -346,9 +352,10 @@ def _cmd_search(args: argparse.Namespace) -> int:
     check_out_dir(args.out)  # before the search: a bad --out was found when the results were saved
     refuse_overwriting_input(args.data, [Path(args.out) / n for n in SEARCH_FILES], "--out")
     gate = args.method != "optuna"
-    mine, other = (_GATE_FLAGS, _OPTUNA_FLAGS) if gate else (_OPTUNA_FLAGS, _GATE_FLAGS)
+    mine, other = (_GATE_FLAGS, _OPTUNA_FLAGS) if gate else ({**_OPTUNA_FLAGS, **{f: {} for f in _TORCH_EVAL_FLAGS}},
+                                                             _GATE_FLAGS)
     for flag in other:
-        if getattr(args, _dest(flag)) is not None:
+        if flag not in mine and getattr(args, _dest(flag)) is not None:
             raise AutofeatError(f"{flag} does not apply to --method {args.method}")
     options: dict[str, Any] = {}
     for flag in [*mine, "--max-features", "--include", "--sample-rows", "--time-column", "--min-count", "--seed",
@@ -391,13 +398,25 @@ def _cmd_search(args: argparse.Namespace) -> int:
             print("pairs: " + (", ".join(chosen) if chosen else "all naive"))
         print(f"wrote {Path(args.out) / 'result.json'}, model.pt, report.html")
         return 0
-    print(f"{result.extra['n_trials']} finished trials ({result.extra['n_pruned']} pruned); chosen trial "
-          f"#{result.extra['best_trial']['number']}: valid AUC {m['valid_auc']:.4f}, test AUC {m['test_auc']:.4f}, "
-          f"{len(result.features)} features")
-    if result.extra.get("chosen_by", "").startswith("fewest"):
-        print(f"chosen by: {result.extra['chosen_by']}")
+    x = result.extra
+    done = x["n_trials"] + x["n_pruned"]
+    print(f"{done} trials finished ({x['n_trials']} complete, {x['n_pruned']} stopped early by the pruner; "
+          f"both count toward --trials); chosen trial #{x['best_trial']['number']}: valid AUC {m['valid_auc']:.4f}, "
+          f"test AUC {m['test_auc']:.4f}, {len(result.features)} features")
+    if x.get("chosen_by", "").startswith("fewest"):
+        print(f"chosen by: {x['chosen_by']}")
     print("features: " + ", ".join(result.features))
-    print(f"wrote {Path(args.out) / 'result.json'}")
+    if result.embedding_dims:
+        print("embedding widths: " + ", ".join(f"{f} {d}" for f, d in result.embedding_dims.items()))
+    if result.interactions:
+        chosen = [f"{' x '.join(p['features'])}: {p['method']}" for p in result.interactions if p["method"] != "naive"]
+        print("pairs: " + (", ".join(chosen) if chosen else "all naive"))
+    out = Path(args.out)
+    files = ["result.json", "report.html"] + (["model.pt"] if x.get("model_file") else [])
+    print(f"wrote {out / files[0]}, " + ", ".join(files[1:]))
+    storage = args.storage or f"journal:{out / 'study.journal'}"
+    print(f"study {x['study']!r} in {safe_url(storage)}; browse it with: "
+          f"optuna-dashboard {storage[len('journal:'):] if storage.startswith('journal:') else safe_url(storage)}")
     return 0
 
 

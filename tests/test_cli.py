@@ -213,3 +213,23 @@ def test_storage_driver_hint_follows_the_scheme(url, hint, wrong, monkeypatch, t
         open_storage(url, tmp_path)
     msg = str(exc.value)
     assert hint in msg and wrong not in msg and "secret" not in msg and len(msg.splitlines()) == 1
+
+
+def test_cli_optuna_with_a_torch_evaluator_closes_with_its_files_and_study(tmp_path, capsys):
+    pytest.importorskip("torch")
+    from autofeat.datasets import write_ctr_csv
+
+    data = tmp_path / "d.csv"
+    write_ctr_csv(data, 2000, seed=4)
+    out = tmp_path / "s"
+    assert main(["search", str(data), "--label", "click", "--trials", "2", "--max-features", "4", "--model", "fm",
+                 "--epochs", "1", "--space", "embedding_dims,interactions", "--out", str(out), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "2 trials finished" in text and "embedding widths:" in text and "model.pt" in text
+    assert f"optuna-dashboard {out / 'study.journal'}" in text
+    assert (out / "model.pt").exists() and json.loads((out / "result.json").read_text())["evaluator"] == "torch"
+    # a torch flag without --model, and a gate-only flag with optuna, are one-line errors
+    assert main(["search", str(data), "--label", "click", "--epochs", "2", "--out", str(tmp_path / "x")]) == 2
+    assert main(["search", str(data), "--label", "click", "--keep", "0.5", "--out", str(tmp_path / "y")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "--epochs applies to the torch evaluator only" in err[0] and "--keep does not apply" in err[1]

@@ -42,7 +42,8 @@ from typing import Any
 
 from autofeat.errors import OptionError
 
-__all__ = ["check_storage_url", "open_storage", "recover_dead_trials", "requeue", "may_die_unseen", "heartbeat", "fail_stale_trials",
+__all__ = ["safe_url", "check_storage_url", "open_storage", "recover_dead_trials", "requeue", "may_die_unseen",
+           "heartbeat", "fail_stale_trials",
            "WORKER_ATTR", "worker_id"]
 
 WORKER_ATTR = "autofeat:worker"
@@ -88,9 +89,9 @@ def check_storage_url(url: str | None) -> None:
                               f"journal:{os.path.join(path, 'study.journal')}")
         return
     if "://" not in url:
-        raise OptionError(f"--storage {_safe(url)!r}: expected journal:PATH, sqlite:///PATH or postgresql://...")
+        raise OptionError(f"--storage {safe_url(url)!r}: expected journal:PATH, sqlite:///PATH or postgresql://...")
     if url.split("?")[0] in ("sqlite://", "sqlite:///", "sqlite:///:memory:"):
-        raise OptionError(f"--storage {_safe(url)}: an in-memory SQLite database is lost when the process ends and cannot "
+        raise OptionError(f"--storage {safe_url(url)}: an in-memory SQLite database is lost when the process ends and cannot "
                           f"be resumed or shared; give a file, e.g. sqlite:///study.db")
 
 
@@ -106,7 +107,7 @@ def open_storage(url: str | None, out_dir: Path) -> Any:
         lock = _symlink_lock()(str(path), LOCK_GRACE_SECONDS)
         return JournalStorage(_journal_file()(str(path), lock_obj=lock))
     if "://" not in url:
-        raise OptionError(f"--storage {_safe(url)!r}: expected journal:PATH, sqlite:///PATH or postgresql://...")
+        raise OptionError(f"--storage {safe_url(url)!r}: expected journal:PATH, sqlite:///PATH or postgresql://...")
     try:
         for attempt in range(SCHEMA_RETRIES):
             try:
@@ -139,10 +140,10 @@ def open_storage(url: str | None, out_dir: Path) -> Any:
             hint = "this Python has no sqlite3 module; use a journal (journal:PATH) or another Python"
         else:
             hint = f"install the SQLAlchemy driver for {dialect}{'+' + driver if driver else ''}"
-        raise OptionError(f"--storage {_safe(url)}: database driver missing; {hint}") from None
+        raise OptionError(f"--storage {safe_url(url)}: database driver missing; {hint}") from None
     except Exception as exc:  # SQLAlchemy's OperationalError and friends: unreachable, bad auth
         msg = " ".join(str(exc).split())[:160]
-        raise OptionError(f"--storage {_safe(url)}: cannot connect ({type(exc).__name__}: {msg})") from None
+        raise OptionError(f"--storage {safe_url(url)}: cannot connect ({type(exc).__name__}: {msg})") from None
 
 
 @cache
@@ -309,7 +310,7 @@ def _schema_race(exc: Exception) -> bool:
         "already exists" in text or "database is locked" in text)
 
 
-def _safe(url: str) -> str:
+def safe_url(url: str) -> str:
     """The URL without its password (``user:password@`` or a ``password=`` parameter), for
     messages."""
     if "@" in url and "://" in url:

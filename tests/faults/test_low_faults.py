@@ -12,7 +12,7 @@ import pytest
 
 from autofeat.cli import main
 from autofeat.errors import OptionError
-from autofeat.searching.storage import _safe, check_storage_url
+from autofeat.searching.storage import check_storage_url, safe_url
 
 
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
@@ -22,8 +22,8 @@ def test_in_memory_sqlite_is_refused(url):
 
 
 def test_passwords_never_reach_messages():
-    assert "secret" not in _safe("postgresql://u:secret@db/optuna?sslmode=require")
-    masked = _safe("postgresql://db/optuna?sslmode=require&password=secret&application_name=x")
+    assert "secret" not in safe_url("postgresql://u:secret@db/optuna?sslmode=require")
+    masked = safe_url("postgresql://db/optuna?sslmode=require&password=secret&application_name=x")
     assert "secret" not in masked and "application_name=x" in masked and "sslmode=require" in masked
 
 
