@@ -176,6 +176,7 @@ def _held_out_auc(name: str, steps: int = 60) -> float:
         return _auc(model(test_ids), test_y)
 
 
+@pytest.mark.slow
 def test_new_backbones_fit_a_planted_pair_that_lr_cannot() -> None:
     lr = _held_out_auc("lr")
     assert lr < 0.6  # LR sees no signal

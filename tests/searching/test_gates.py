@@ -55,6 +55,7 @@ def _search_keeping_informative_fields(method: str, unseen) -> tuple:
     return res, truth, noise
 
 
+@pytest.mark.slow
 def test_optfs_keeps_informative_fields_and_drops_noise_fields(unseen) -> None:
     res, _, noise = _search_keeping_informative_fields("optfs", unseen)
     for name in noise:
@@ -78,6 +79,7 @@ def test_optfs_path_choice() -> None:
     assert choose_state(path, 1.0) == 3
 
 
+@pytest.mark.slow
 def test_dnis_dimensions_follow_signal_not_cardinality(unseen) -> None:
     res, truth, noise = _search_keeping_informative_fields("dnis", unseen)
     dims = res.embedding_dims
@@ -91,6 +93,7 @@ def test_dnis_dimensions_follow_signal_not_cardinality(unseen) -> None:
     assert all(len(v) >= 1 for v in res.extra["block_dims"].values())
 
 
+@pytest.mark.slow
 def test_optinter_memorizes_the_planted_pair_and_leaves_noise_pairs_naive(planted) -> None:
     table, truth, ranking = planted
     res = autofeat.search(table, "click", method="optinter", ranking=ranking, **FAST)
@@ -103,6 +106,7 @@ def test_optinter_memorizes_the_planted_pair_and_leaves_noise_pairs_naive(plante
 
 @pytest.mark.parametrize("backbone", ["deepfm", "autoint", "finalmlp"])
 @pytest.mark.parametrize("method", ["optfs", "dnis", "optinter"])
+@pytest.mark.slow
 def test_exported_model_predicts_like_the_retrained_one(planted, method, backbone, tmp_path) -> None:
     """Every gate method hosted by a backbone with a first-order term (DeepFM) and by the
     attention (AutoInt) and two-stream (FinalMLP) backbones."""
@@ -130,6 +134,7 @@ def test_exported_model_predicts_like_the_retrained_one(planted, method, backbon
 
 
 @pytest.mark.parametrize("method", ["dnis", "optfs", "optinter"])
+@pytest.mark.slow
 def test_no_test_row_influences_any_choice(planted, method) -> None:
     table, _, ranking = planted
     scrambled = _scramble_test_rows(table, 0, "click")
@@ -143,6 +148,7 @@ def test_no_test_row_influences_any_choice(planted, method) -> None:
     assert a.metrics["test_auc"] != pytest.approx(b.metrics["test_auc"], abs=1e-3)  # the test rows did change
 
 
+@pytest.mark.slow
 def test_a_search_that_ranks_by_itself_ranks_on_train_rows_only(planted) -> None:
     # Without --ranking the ranking picks the candidates (and OptInter's pairs): had it seen
     # the test rows, rewriting them would change the candidates' order, kinds or pairs.
@@ -198,6 +204,7 @@ def test_bad_inputs_give_one_line_errors() -> None:
         autofeat.search(table, "click", method="dnis", n_trials=3)
 
 
+@pytest.mark.slow
 def test_cli_gate_search_writes_result_model_and_report(tmp_path) -> None:
     data = tmp_path / "d.csv"
     from autofeat.datasets import write_ctr_csv
@@ -224,7 +231,7 @@ def test_cli_gate_search_writes_result_model_and_report(tmp_path) -> None:
     assert run.returncode == 2 and "--trials does not apply" in run.stderr
 
 
-@pytest.mark.parametrize("name", BACKBONES)
+@pytest.mark.parametrize("name", [pytest.param(b, marks=pytest.mark.slow) if b == "autoint" else b for b in BACKBONES])
 def test_every_backbone_learns(planted, name) -> None:
     from autofeat.models.backbones import CTRModel
     from autofeat.models.trainer import Feed, TrainOptions, evaluate, fit
@@ -260,6 +267,7 @@ def test_a_warm_started_training_keeps_its_start_when_no_epoch_beats_it(planted)
 
 
 @pytest.mark.parametrize("method", ["optfs", "dnis"])
+@pytest.mark.slow
 def test_fields_dropped_by_a_test_come_back_when_the_search_validates_worse(unseen, method) -> None:
     """A field test far too strict for the data (--field-z 50) fails every field but the
     best: the retrained model then validates worse than the baseline on every field, and the

@@ -44,6 +44,7 @@ def _finished(trials):
     return [t for t in trials if t.state.name in ("COMPLETE", "PRUNED")]
 
 
+@pytest.mark.slow
 def test_seeded_search_keeps_the_informative_features(tmp_path):
     table, truth = make_ctr(30_000, spec=CTRSpec(n_informative=4, n_noise=6, n_uniform_noise=1), seed=1)
     ranking = autofeat.rank(table, label="click")
@@ -82,12 +83,14 @@ def test_one_se_rule_and_auc_standard_error():
     assert auc_standard_error(0.7, 0, 10) == 0.0
 
 
+@pytest.mark.slow
 def test_multi_objective_gives_a_pareto_front(tmp_path):
     table, _ = make_ctr(20_000, seed=2)
     r = autofeat.search(table, "click", out=tmp_path, n_trials=6, second_objective="n_features")
     assert r.extra["pareto"] and all("n_features" in p for p in r.extra["pareto"])
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_loses_nothing(data_csv, tmp_path):
     """SIGKILL in the middle of the third trial (placed by an event: the third LightGBM fit
     kills its process), then resume: nothing finished is lost, changed or run again."""
@@ -123,6 +126,7 @@ def _two_workers(data_csv: Path, out: Path, storage: str, budget: int = 7) -> li
     return _trials(storage, out, "shared")
 
 
+@pytest.mark.slow
 def test_two_workers_journal_reach_exactly_the_budget(data_csv, tmp_path):
     trials = _two_workers(data_csv, tmp_path, f"journal:{tmp_path / 'shared.journal'}")
     assert len(_finished(trials)) == 7
@@ -154,6 +158,7 @@ def test_bad_search_input_exit_2(data_csv, tmp_path, capsys, extra, msg):
     assert "secret" not in err
 
 
+@pytest.mark.slow
 def test_study_with_other_directions_is_refused(data_csv, tmp_path, capsys):
     base = ["search", str(data_csv), "--label", "click", "--trials", "1", "--out", str(tmp_path), "--quiet"]
     assert main(base + ["--second-objective", "n_features"]) == 0
@@ -162,6 +167,7 @@ def test_study_with_other_directions_is_refused(data_csv, tmp_path, capsys):
     assert "directions" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_study_with_other_candidates_is_refused(data_csv, tmp_path, capsys):
     base = ["search", str(data_csv), "--label", "click", "--trials", "1", "--out", str(tmp_path), "--quiet"]
     assert main(base + ["--max-features", "5"]) == 0
@@ -170,6 +176,7 @@ def test_study_with_other_candidates_is_refused(data_csv, tmp_path, capsys):
     assert "other candidate features" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_flagged_columns_are_candidates_only_when_named(data_csv, tmp_path):
     # conversion_time is flagged leak by the ranking: left out by default, a candidate when named.
     out = tmp_path / "o"
@@ -205,6 +212,7 @@ def test_search_encodes_features_as_the_ranking_did(tmp_path):
 
 
 @pytest.mark.parametrize("given_ranking", [True, False])
+@pytest.mark.slow
 def test_no_test_row_influences_an_optuna_search(tmp_path, given_ranking):
     # The same data path as the gates: vocabularies and bin edges from train rows, the
     # ranking (when made here) on train rows. Rewriting every test row (labels flipped,

@@ -103,6 +103,7 @@ autofeat.search(table, "click", out=sys.argv[2], n_trials=4, model="fm", epochs=
 """
 
 
+@pytest.mark.slow
 def test_a_killed_torch_study_resumes_without_losing_or_repeating_a_trial(tmp_path):
     import signal
     import subprocess
