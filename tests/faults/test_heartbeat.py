@@ -129,7 +129,7 @@ def test_search_on_sqlite_recovers_a_stale_trial_of_another_host(data_csv, tmp_p
     proc = autofeat("search", str(data_csv), "--label", "click", "--storage", f"sqlite:///{db}", "--study", "s",
                     "--trials", "2", "--max-features", "6", "--no-baseline", "--out", str(tmp_path / "out"), "--quiet")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "2 finished trials" in proc.stdout
+    assert "2 trials finished" in proc.stdout
     states = [t.state.name for t in _study(db).trials]
     assert states.count("COMPLETE") == 2 and states[number] == "FAIL" and "RUNNING" not in states
     assert json.loads((tmp_path / "out" / "result.json").read_text())["n_trials"] == 2

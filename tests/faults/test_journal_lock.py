@@ -58,5 +58,5 @@ def test_resume_with_relative_out_after_a_stale_lock(tmp_path):
         lock = _leave_stale_lock(tmp_path, target)
         proc = autofeat("search", "data.csv", *ARGS, "--trials", str(trials), cwd=tmp_path)  # hung here before
         assert proc.returncode == 0, proc.stderr[-2000:]
-        assert f"{trials} finished trials" in proc.stdout
+        assert f"{trials} trials finished" in proc.stdout
         assert not os.path.lexists(lock)

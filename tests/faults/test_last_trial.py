@@ -77,7 +77,7 @@ def test_search_killed_in_the_last_trial_resumes_to_the_budget(data_csv, tmp_pat
     _killed_at_fit(TRIALS, *argv)
     before = optuna.load_study(study_name="autofeat", storage=open_storage(None, out)).get_trials()
     assert _states(before) == {"COMPLETE": TRIALS - 1, "RUNNING": 1}
-    assert f"{TRIALS} finished trials" in _ok(*argv)
+    assert f"{TRIALS} trials finished" in _ok(*argv)
     after = optuna.load_study(study_name="autofeat", storage=open_storage(None, out)).get_trials()
     assert _states(after) == {"COMPLETE": TRIALS, "FAIL": 1}
     assert json.loads((out / "result.json").read_text())["n_trials"] == TRIALS

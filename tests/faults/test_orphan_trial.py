@@ -109,7 +109,7 @@ def test_search_killed_between_ask_and_recording_its_worker_resumes_to_the_budge
     _backdate(out / "study.journal", 1)
     proc = autofeat(*argv)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "3 finished trials" in proc.stdout
+    assert "3 trials finished" in proc.stdout
     after = optuna.load_study(study_name="autofeat", storage=open_storage(None, out)).get_trials()
     assert _states(after) == {"COMPLETE": 3, "FAIL": 1}
     assert json.loads((out / "result.json").read_text())["n_trials"] == 3

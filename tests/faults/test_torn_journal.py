@@ -90,5 +90,5 @@ def test_search_after_a_torn_journal(tmp_path):
     _tear(tmp_path / "out" / "study.journal")
     second = autofeat(*argv, "--trials", "3")  # exited 1 with a JSONDecodeError
     assert second.returncode == 0, second.stderr[-2000:]
-    assert "3 finished trials" in second.stdout
+    assert "3 trials finished" in second.stdout
     _records(tmp_path / "out" / "study.journal")
