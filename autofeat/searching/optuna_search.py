@@ -497,13 +497,10 @@ def _torch_result(study: Any, evaluator: Any, space: SearchSpace, candidates: Se
     """The chosen trial's architecture retrained (same seed: the same model the trial had),
     scored on test and exported; the same result shape as the gate searches'."""
     import optuna
-    from optuna.trial import TrialState
-
-    from autofeat.models.trainer import Feed, evaluate
-    from autofeat.searching.gates.base import plain_baseline
 
     from autofeat.models.export import export_compact
-    from autofeat.models.trainer import predict, resolve_device
+    from autofeat.models.trainer import Feed, evaluate, predict, resolve_device
+    from autofeat.searching.gates.base import plain_baseline
 
     td = evaluator.td
     device = resolve_device(evaluator.options.device)
@@ -533,35 +530,18 @@ def _torch_result(study: Any, evaluator: Any, space: SearchSpace, candidates: Se
     baseline = plain_baseline(td, evaluator.options, quiet)[0] if options.baseline else {}
     names = td.names
     dims = compact.field_dims()
-    states = [t.state for t in study.get_trials(deepcopy=False)]
     metrics = {
         **baseline,
         "valid_auc": valid_auc, "valid_logloss": valid_ll, "test_auc": test_auc, "test_logloss": test_ll,
         "params_after": compact.n_params(), "n_features": len(features), "candidates": len(candidates),
         "retrain_seconds": round(retrain_seconds, 3), "search_seconds_this_worker": round(seconds, 3),
     }
-    second = options.second_objective
     return SearchResult(
         method="optuna", features=features, metrics=metrics,
         embedding_dims={names[f]: int(d) for f, d in zip(arch.fields, dims)},
         interactions=[{"features": [names[a], names[b]], "method": m} for (a, b), m in zip(arch.pairs, arch.pair_methods)],
-        extra={
-            "evaluator": "torch", "model": evaluator.options.model, "model_file": "model.pt", "compact": compact,
-            "best_trial": {"number": best.number, "params": best.params, "values": list(best.values)},
-            "chosen_by": chosen_by,
-            "n_trials": sum(s == TrialState.COMPLETE for s in states),
-            "n_pruned": sum(s == TrialState.PRUNED for s in states),
-            "trials_run_by_this_worker": ran,
-            "study": options.study_name,
-            "pareto": [{"number": t.number, "valid_auc": t.values[0], "n_features": len(t.user_attrs["features"]),
-                        "params": int(t.user_attrs.get("params", 0)), "features": t.user_attrs.get("features")}
-                       for t in pareto],
-            "history": [{"number": t.number, "value": t.values[0] if t.values else None,
-                         "state": t.state.name.lower()} for t in study.get_trials(deepcopy=False)
-                        if not t.user_attrs.get(OVER_BUDGET)],
-            "importances": _importances(study) if not second else {},
-            "options": {k: v for k, v in asdict(options).items() if k != "storage"},
-        },
+        extra={"evaluator": "torch", "model": evaluator.options.model, "model_file": "model.pt", "compact": compact,
+               **_study_extra(study, best, pareto, chosen_by, ran, options)},
     )
 
 
@@ -583,6 +563,29 @@ def _importances(study: Any) -> dict[str, float]:
     return {k: float(v) for k, v in imp.items()}
 
 
+def _study_extra(study: Any, best: Any, pareto: list[Any], chosen_by: str, ran: int,
+                 options: OptunaSearchOptions) -> dict[str, Any]:
+    """What result.json says about the study, whichever evaluator ran it."""
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    return {
+        "best_trial": {"number": best.number, "params": best.params, "values": list(best.values)},
+        "chosen_by": chosen_by,
+        "n_trials": sum(t.state == TrialState.COMPLETE for t in trials),
+        "n_pruned": sum(t.state == TrialState.PRUNED for t in trials),
+        "trials_run_by_this_worker": ran,
+        "study": options.study_name,
+        "pareto": [{"number": t.number, "valid_auc": t.values[0], "n_features": len(t.user_attrs["features"]),
+                    **({"params": int(t.user_attrs["params"])} if "params" in t.user_attrs else {}),
+                    "features": t.user_attrs.get("features")} for t in pareto],
+        "history": [{"number": t.number, "value": t.values[0] if t.values else None, "state": t.state.name.lower()}
+                    for t in trials if not t.user_attrs.get(OVER_BUDGET)],
+        "importances": _importances(study) if not options.second_objective else {},
+        "options": {k: v for k, v in asdict(options).items() if k != "storage"},
+    }
+
+
 def auc_standard_error(auc: float, n_pos: int, n_neg: int) -> float:
     """Hanley and McNeil's (1982) standard error of an AUC estimated from ``n_pos`` positive
     and ``n_neg`` negative rows."""
@@ -595,8 +598,6 @@ def auc_standard_error(auc: float, n_pos: int, n_neg: int) -> float:
 
 def _result(study: Any, split: TrainingData, space: SearchSpace, candidates: Sequence[str],
             options: OptunaSearchOptions, ran: int, seconds: float) -> SearchResult:
-    from optuna.trial import TrialState
-
     rounds, stop = _rounds(space)
     fits: dict[int, Any] = {}
 
@@ -624,8 +625,6 @@ def _result(study: Any, split: TrainingData, space: SearchSpace, candidates: Seq
         all_test = every.scores(split, split.test, list(candidates))
         baseline = {"all_features_valid_auc": every.valid_auc, "all_features_test_auc": all_test["auc"],
                     "all_features_test_logloss": all_test["logloss"], "all_features_n": len(candidates)}
-    states = [t.state for t in study.get_trials(deepcopy=False)]
-    importances = _importances(study) if not options.second_objective else {}
     metrics = {
         **baseline,
         "valid_auc": float(best.values[0]), "test_auc": test["auc"], "test_logloss": test["logloss"],
@@ -634,19 +633,5 @@ def _result(study: Any, split: TrainingData, space: SearchSpace, candidates: Seq
     }
     return SearchResult(
         method="optuna", features=features, metrics=metrics,
-        extra={
-            "best_trial": {"number": best.number, "params": best.params, "values": list(best.values)},
-            "chosen_by": chosen_by,
-            "n_trials": sum(s == TrialState.COMPLETE for s in states),
-            "n_pruned": sum(s == TrialState.PRUNED for s in states),
-            "trials_run_by_this_worker": ran,
-            "study": options.study_name,
-            "pareto": [{"number": t.number, "valid_auc": t.values[0], "n_features": int(t.values[1]),
-                        "features": t.user_attrs.get("features")} for t in pareto],
-            "history": [{"number": t.number, "value": t.values[0] if t.values else None,
-                         "state": t.state.name.lower()} for t in study.get_trials(deepcopy=False)
-                        if not t.user_attrs.get(OVER_BUDGET)],
-            "importances": importances,
-            "options": {k: v for k, v in asdict(options).items() if k != "storage"},
-        },
+        extra=_study_extra(study, best, pareto, chosen_by, ran, options),
     )

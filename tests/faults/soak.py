@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from tests.faults.helpers import ENV, ROOT
+from tests.faults.helpers import ENV
 
 # The CLI with one kill planted: argv[1] = "fit:N", "ask:N", "append:N" or "none".
 KILLER = """

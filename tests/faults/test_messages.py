@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -56,7 +55,7 @@ def test_a_header_over_one_mebibyte_is_read(tmp_path, capsys):
     assert path.stat().st_size > (1 << 20) + (1 << 19)
     assert main(["rank", str(path), "--label", "y", "--out", str(tmp_path / "r"), "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert f"6 rows, label 'y'" in out and f"{n} features" in out
+    assert "6 rows, label 'y'" in out and f"{n} features" in out
     # the summary names 20 findings, then counts the rest
     findings = out.split("quality findings:")[1].strip().split("\n\n")[0].splitlines()
     assert len(findings) == QUALITY_LINES + 1 and findings[-1].startswith("  ... and ")

@@ -94,15 +94,14 @@ class TorchEvaluator:
         prune there (Optuna prunes single-objective studies only)."""
         from autofeat.models.export import export_compact
 
-        on_score = None
-        if trial is not None and prune:
+        def report_and_prune(epoch: int, auc: float, _ll: float) -> None:
             import optuna
 
-            def on_score(epoch: int, auc: float, _ll: float) -> None:
-                trial.report(auc, epoch)
-                if trial.should_prune():
-                    raise optuna.TrialPruned(f"pruned at epoch {epoch}")
+            trial.report(auc, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned at epoch {epoch}")
 
+        on_score = report_and_prune if trial is not None and prune else None
         model, cross, report = retrain(self.td, arch, self.options, quiet=True, on_score=on_score)
         compact = export_compact(model, self.td, arch, cross_keys=cross[2] if cross else None)
         return TorchTrial(arch, features, model, cross, float(report.best_auc), compact.n_params(),
