@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from autofeat.errors import AutofeatError, OptionError, WriteError
-from autofeat.report.atomic import RANK_FILES, SEARCH_FILES, check_out_dir, refuse_overwriting_input
+from autofeat.io.files import RANK_FILES, SEARCH_FILES, check_out_dir, refuse_overwriting_input
 from autofeat.searching.registry import METHODS
 from autofeat.searching.storage import safe_url
 
@@ -442,7 +442,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from autofeat.datasets import CTRSpec, write_ctr_csv, write_ctr_parquet
-    from autofeat.report.atomic import write_text_atomic
+    from autofeat.io.files import write_text_atomic
 
     spec = CTRSpec(n_informative=args.informative, n_noise=args.noise, n_uniform_noise=args.uniform_noise,
                    max_cardinality=args.max_cardinality, max_noise_cardinality=args.max_noise_cardinality,

@@ -253,7 +253,7 @@ def write_ctr_csv(
     truth. Writes to a temporary name and renames, so a failed run leaves no partial file."""
     import pyarrow.csv as pacsv
 
-    from autofeat.report.atomic import atomic_path
+    from autofeat.io.files import atomic_path
 
     truth, tables = _arrow_chunks(n_rows, spec, seed)
     with atomic_path(path) as tmp:
@@ -278,7 +278,7 @@ def write_ctr_parquet(path: str | Path, n_rows: int, *, spec: CTRSpec | None = N
     nulls): the same table, streamed, written to a temporary name and renamed."""
     import pyarrow.parquet as pq
 
-    from autofeat.report.atomic import atomic_path
+    from autofeat.io.files import atomic_path
 
     truth, tables = _arrow_chunks(n_rows, spec, seed)
     with atomic_path(path) as tmp:

@@ -237,7 +237,7 @@ def load_job(path: str | Path) -> Job:
     """Read and validate a job file; errors name the file and the key."""
     from autofeat.io.sources import check_delimiter_value
     from autofeat.ranking.api import RankOptions
-    from autofeat.report.atomic import check_out_dir
+    from autofeat.io.files import check_out_dir
 
     path = Path(path)
     if not path.is_file():
@@ -308,7 +308,7 @@ def load_job(path: str | Path) -> Job:
 def _refuse_overwriting_data(path: Path, data: str, out: Path, names: list[str]) -> None:
     """data.path must not be a file the job writes (e.g. OUT/rank/ranking.tsv): it would be
     replaced by the job's own output."""
-    from autofeat.report.atomic import RANK_FILES, SEARCH_FILES, refuse_overwriting_input
+    from autofeat.io.files import RANK_FILES, SEARCH_FILES, refuse_overwriting_input
 
     outputs = [out / "rank" / n for n in RANK_FILES]
     outputs += [out / n for n in ("candidates.json", "summary.json", "manifest.json", ".lock")]
@@ -369,7 +369,7 @@ def _locked(out: Path) -> Iterator[None]:
 def _take_lock(path: Path) -> Any:
     """The open, exclusively locked ``path`` with this pid in it; LockedError if another run
     holds it."""
-    from autofeat.report.atomic import open_no_follow
+    from autofeat.io.files import open_no_follow
 
     while True:
         # Not open(..., "a+"): a .lock symlinked to another file had that file truncated to "pid N".
@@ -415,7 +415,7 @@ class _Manifest:
     def record(self, step: str, key: str, outputs: list[Path], seconds: float, *, complete: bool = True,
                trials: int | None = None) -> None:
         """Record a step; a partial one (a search stopped by its timeout) runs again next time."""
-        from autofeat.report.atomic import write_text_atomic
+        from autofeat.io.files import write_text_atomic
 
         self.steps[step] = {"hash": key, "status": "complete" if complete else "partial", "seconds": round(seconds, 3),
                             "outputs": [str(p) for p in outputs], "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
@@ -436,7 +436,7 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
     ``"partial"`` (the next run continues it)."""
     from autofeat.ranking.api import RankOptions, rank
     from autofeat.ranking.result import Ranking
-    from autofeat.report.atomic import refuse_link
+    from autofeat.io.files import refuse_link
     from autofeat.searching.api import search
 
     job = load_job(path)
@@ -477,7 +477,7 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
         if manifest.fresh("prune", prune_key, [prune_file]):
             outcome["prune"] = "skipped"
         else:
-            from autofeat.report.atomic import write_text_atomic
+            from autofeat.io.files import write_text_atomic
 
             write_text_atomic(prune_file, json.dumps({"top_k": job.top_k, "include": job.include, "features": candidates}, indent=1))
             manifest.record("prune", prune_key, [prune_file], 0.0)
@@ -531,7 +531,7 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
         if manifest.fresh("summary", summary_key, [summary]):
             outcome["summary"] = "skipped"
         else:
-            from autofeat.report.atomic import write_text_atomic
+            from autofeat.io.files import write_text_atomic
 
             doc = {"job": str(job.path), "label": ranking.label, "rows": ranking.rows,
                    "top_features": ranking.top(10), "candidates": candidates,

@@ -130,7 +130,7 @@ class CompactModel(nn.Module):
 
     def save(self, path: str | Path) -> Path:
         """Write ``model.pt`` atomically (temporary name, then rename)."""
-        from autofeat.report.atomic import write_files_atomic
+        from autofeat.io.files import write_files_atomic
 
         write_files_atomic({Path(path): self.write})
         return Path(path)

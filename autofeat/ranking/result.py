@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from autofeat.errors import OptionError
-from autofeat.report.jsonio import dumps
+from autofeat.io.jsonio import dumps
 
 __all__ = ["FactorPair", "FeatureScore", "PairResult", "Ranking"]
 
@@ -247,7 +247,7 @@ class Ranking:
         Everything is rendered in memory first, then the files are written under temporary
         names and renamed together, so a failure (a full disk) leaves none of them.
         """
-        from autofeat.report.atomic import write_files_atomic
+        from autofeat.io.files import write_files_atomic
 
         out = Path(out_dir)
         files: dict[Path, str] = {out / "ranking.json": self.to_json(), out / "ranking.tsv": self.to_tsv()}
@@ -257,7 +257,7 @@ class Ranking:
 
     def report(self, path: str | Path) -> Path:
         """Write the HTML report alone to ``path``."""
-        from autofeat.report.atomic import write_text_atomic
+        from autofeat.io.files import write_text_atomic
 
         write_text_atomic(path, self.report_html())
         return Path(path)

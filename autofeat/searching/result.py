@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autofeat.report.jsonio import dumps
+from autofeat.io.jsonio import dumps
 
 __all__ = ["SearchResult"]
 
@@ -48,7 +48,7 @@ class SearchResult:
              files: dict[str, Callable[[Path], object]] | None = None) -> list[Path]:
         """Write ``result.json``, ``report.html`` (when given) and ``files`` (name -> a function
         writing that file at the path it is given, e.g. the model) all or none."""
-        from autofeat.report.atomic import write_files_atomic
+        from autofeat.io.files import write_files_atomic
 
         out = Path(out_dir)
         group: dict[Path, Any] = {out / name: write for name, write in (files or {}).items()}
@@ -59,7 +59,7 @@ class SearchResult:
 
     def report(self, path: str | Path) -> Path:
         """Write the HTML report (history, importances, selected features) to ``path``."""
-        from autofeat.report.atomic import write_text_atomic
+        from autofeat.io.files import write_text_atomic
         from autofeat.report.search_html import search_html
 
         write_text_atomic(path, search_html(self.to_dict()))

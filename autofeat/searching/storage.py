@@ -156,7 +156,7 @@ def _journal_file() -> type:
     except ImportError:  # pragma: no cover - Optuna 4.0-4.x
         from optuna.storages.journal._file_lock import get_lock_file
 
-    from autofeat.report.atomic import open_no_follow
+    from autofeat.io.files import open_no_follow
 
     class JournalFile(JournalFileBackend):
         """Two changes to Optuna's backend:

@@ -17,7 +17,7 @@ import pytest
 
 from autofeat.datasets import write_ctr_csv
 from autofeat.errors import WriteError
-from autofeat.report.atomic import write_files_atomic
+from autofeat.io.files import write_files_atomic
 from tests.faults.helpers import ENV, ROOT, autofeat
 
 # The CLI, except that writing any file whose name contains argv[1] fails with ENOSPC.

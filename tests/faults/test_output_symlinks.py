@@ -13,7 +13,7 @@ import pytest
 
 from autofeat.datasets import write_ctr_csv
 from autofeat.errors import OptionError
-from autofeat.report.atomic import write_text_atomic
+from autofeat.io.files import write_text_atomic
 from autofeat.searching.storage import open_storage
 from tests.faults.helpers import autofeat
 
