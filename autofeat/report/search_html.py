@@ -53,7 +53,8 @@ def search_html(result: dict[str, Any]) -> str:
     if method != "optuna":
         return _gate_html(result)
     out = [page_start(f"autofeat search: {method}", f"Search ({method})"),
-           f"<p>{result.get('n_trials', 0)} finished trials ({result.get('n_pruned', 0)} pruned). Chosen trial "
+           f"<p>{result.get('n_trials', 0) + result.get('n_pruned', 0)} trials finished ({result.get('n_trials', 0)} "
+           f"complete, {result.get('n_pruned', 0)} stopped early by the pruner). Chosen trial "
            f"#{result.get('best_trial', {}).get('number', '?')}: valid AUC <b>{m.get('valid_auc', float('nan')):.4f}</b>, "
            f"test AUC <b>{m.get('test_auc', float('nan')):.4f}</b>, test log loss {m.get('test_logloss', float('nan')):.4f}, "
            f"{len(result.get('features', []))} of {m.get('candidates', '?')} candidate features.</p>",
@@ -93,15 +94,35 @@ def search_html(result: dict[str, Any]) -> str:
     out.append("<h2>Selected features</h2><p>" + ", ".join(escape(f) for f in result.get("features", [])) + "</p>")
     params = result.get("best_trial", {}).get("params", {})
     if params:
-        out.append("<h2>Best parameters</h2><table>")
+        out.append("<h2>Parameters of the chosen trial</h2><table>")
         for k, v in params.items():
-            out.append(f"<tr><td class='l'>{escape(str(k))}</td><td class='l'>{escape(str(v))}</td></tr>")
+            shown = f"{v:.4g}" if isinstance(v, float) else str(v)
+            out.append(f"<tr><td class='l'>{escape(str(k))}</td><td class='l'>{escape(shown)}</td></tr>")
         out.append("</table>")
+    out.append(_trials_table(hist, result.get("best_trial", {}).get("number")))
     out.append(PAGE_END)
     return "\n".join(out)
 
 
 _METHOD_COLORS = {"memorize": "#4878a8", "factorize": "#9cc3e6", "naive": "#f2f2f2"}
+
+
+def _trials_table(history: list[dict[str, Any]], chosen: Any) -> str:
+    """Every trial: state, valid AUC, features (and the exported model's parameters); the
+    chosen one in bold."""
+    if not history:
+        return ""
+    params = any("params" in h for h in history)
+    rows = ["<h2>Trials</h2><table><tr><th>trial</th><th class='l'>state</th><th>valid AUC</th><th>features</th>"
+            + ("<th>params</th>" if params else "") + "</tr>"]
+    for h in history:
+        value = "" if h.get("value") is None else f"{h['value']:.4f}"
+        cells = [str(h["number"]), escape(str(h.get("state", ""))), value, str(h.get("n_features", ""))]
+        if params:
+            cells.append(f"{h['params']:,}" if "params" in h else "")
+        tds = "".join(f"<td class='l'>{c}</td>" if i == 1 else f"<td>{c}</td>" for i, c in enumerate(cells))
+        rows.append(f"<tr style='font-weight:bold'>{tds}</tr>" if h["number"] == chosen else f"<tr>{tds}</tr>")
+    return "\n".join(rows) + "</table>"
 
 
 def _interactions(inter: list[dict[str, Any]]) -> str:

@@ -579,7 +579,9 @@ def _study_extra(study: Any, best: Any, pareto: list[Any], chosen_by: str, ran: 
         "pareto": [{"number": t.number, "valid_auc": t.values[0], "n_features": len(t.user_attrs["features"]),
                     **({"params": int(t.user_attrs["params"])} if "params" in t.user_attrs else {}),
                     "features": t.user_attrs.get("features")} for t in pareto],
-        "history": [{"number": t.number, "value": t.values[0] if t.values else None, "state": t.state.name.lower()}
+        "history": [{"number": t.number, "value": t.values[0] if t.values else None, "state": t.state.name.lower(),
+                     "n_features": len(t.user_attrs.get("features", [])),
+                     **({"params": int(t.user_attrs["params"])} if "params" in t.user_attrs else {})}
                     for t in trials if not t.user_attrs.get(OVER_BUDGET)],
         "importances": _importances(study) if not options.second_objective else {},
         "options": {k: v for k, v in asdict(options).items() if k != "storage"},

@@ -261,3 +261,20 @@ def test_one_se_compares_smaller_trials_paired_with_the_best():
     assert pick.number == 1 and "paired" in why
     worse = {0: scores[0], 1: scores[2]}
     assert _chosen(study_of([(3, 0.800), (2, 0.797)]), y, opts, lambda t: worse[t.number])[0].number == 0
+
+
+def test_the_report_has_a_trials_table_with_rounded_values(tmp_path):
+    from autofeat.report.search_html import search_html
+
+    doc = {"method": "optuna", "metrics": {"valid_auc": 0.81234567, "test_auc": 0.8, "test_logloss": 0.4,
+                                           "candidates": 5},
+           "n_trials": 2, "n_pruned": 1, "features": ["a", "b"],
+           "best_trial": {"number": 2, "params": {"lgb:learning_rate": 0.0312345678, "top_k": 2}},
+           "history": [{"number": 0, "value": 0.7512345, "state": "complete", "n_features": 5},
+                       {"number": 1, "value": None, "state": "pruned", "n_features": 4},
+                       {"number": 2, "value": 0.81234567, "state": "complete", "n_features": 2}]}
+    html = search_html(doc)
+    assert "3 trials finished (2 complete, 1 stopped early by the pruner)" in html
+    assert "<h2>Trials</h2>" in html and "<td>0.7512</td>" in html and "0.75123" not in html
+    assert "<tr style='font-weight:bold'><td>2</td>" in html  # the chosen trial
+    assert "0.03123" in html and "0.0312345678" not in html
