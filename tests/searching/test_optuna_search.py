@@ -275,6 +275,6 @@ def test_the_report_has_a_trials_table_with_rounded_values(tmp_path):
                        {"number": 2, "value": 0.81234567, "state": "complete", "n_features": 2}]}
     html = search_html(doc)
     assert "3 trials finished (2 complete, 1 stopped early by the pruner)" in html
-    assert "<h2>Trials</h2>" in html and "<td>0.7512</td>" in html and "0.75123" not in html
+    assert "<h2>Trials</h2>" in html and "<td>0.7512</td>" in html and "<td>0.7512345</td>" not in html
     assert "<tr style='font-weight:bold'><td>2</td>" in html  # the chosen trial
     assert "0.03123" in html and "0.0312345678" not in html
