@@ -233,3 +233,15 @@ def test_cli_optuna_with_a_torch_evaluator_closes_with_its_files_and_study(tmp_p
     assert main(["search", str(data), "--label", "click", "--keep", "0.5", "--out", str(tmp_path / "y")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert "--epochs applies to the torch evaluator only" in err[0] and "--keep does not apply" in err[1]
+
+
+def test_rank_summary_says_why_a_feature_sits_where_its_score_would_not(tmp_path, capsys):
+    # the planted XOR pair has score ~0 alone and ranks first: the summary names the partner
+    from autofeat.datasets import write_ctr_csv
+
+    data = tmp_path / "d.csv"
+    write_ctr_csv(data, 3000, seed=0)
+    assert main(["rank", str(data), "--label", "click", "--quiet", "--top", "5", "--out", str(tmp_path / "r")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    row = {line.split()[1]: line for line in lines if line[:4].strip().isdigit()}
+    assert "interaction with int_b" in row["int_a"] and "interaction with int_a" in row["int_b"]
