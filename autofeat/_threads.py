@@ -71,5 +71,5 @@ def limit_threads(n_jobs: int | None) -> Iterator[int]:
     finally:
         numba.set_num_threads(saved[0])
         pa.set_cpu_count(saved[1])
-        if saved_torch is not None:
-            sys.modules["torch"].set_num_threads(saved_torch)
+        if torch is not None:
+            torch.set_num_threads(saved_torch)

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_paths", "write_files_atomic", "write_text_atomic", "write_bytes_atomic", "refuse_overwriting_input",
-           "check_out_dir", "open_no_follow", "refuse_link", "RANK_FILES", "SEARCH_FILES"]
+__all__ = ["atomic_path", "atomic_paths", "write_files_atomic", "write_text_atomic", "write_bytes_atomic",
+           "refuse_overwriting_input", "check_out_dir", "open_no_follow", "refuse_link", "RANK_FILES", "SEARCH_FILES"]
 
 # What rank and search write into their output folder (checked against the input first).
 RANK_FILES = ("ranking.json", "ranking.tsv", "report.html")
@@ -53,7 +53,7 @@ def atomic_paths(paths: Iterable[str | Path]) -> Iterator[list[Path]]:
                 os.unlink(tmp)
             except FileNotFoundError:
                 pass
-        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+        if isinstance(exc, OSError):
             names = ", ".join(str(t) for t in targets)
             raise WriteError(f"cannot write {names}: {exc.strerror or exc}; nothing was written") from None
         raise

@@ -498,7 +498,6 @@ def _torch_result(study: Any, evaluator: Any, space: SearchSpace, candidates: Se
     scored on test and exported; the same result shape as the gate searches'."""
     import optuna
 
-    from autofeat.models.export import export_compact
     from autofeat.models.trainer import Feed, evaluate, predict, resolve_device
     from autofeat.searching.gates.base import plain_baseline
 
@@ -526,7 +525,7 @@ def _torch_result(study: Any, evaluator: Any, space: SearchSpace, candidates: Se
     arch, features = fitted.arch, fitted.features
     valid_auc, valid_ll = evaluate(fitted.model, feed, td.valid)
     test_auc, test_ll = evaluate(fitted.model, feed, td.test)
-    compact = export_compact(fitted.model, td, arch, cross_keys=fitted.cross[2] if fitted.cross else None)
+    compact = fitted.compact  # exported when the refit was measured
     baseline = plain_baseline(td, evaluator.options, quiet)[0] if options.baseline else {}
     names = td.names
     dims = compact.field_dims()

@@ -29,15 +29,21 @@ __all__ = ["TorchTrial", "TorchEvaluator"]
 
 @dataclass
 class TorchTrial:
-    """One trained architecture: the trial's arch, the model and what it scored."""
+    """One trained architecture: the trial's arch, the model, its compact export (what a trial
+    is measured by and the search hands over) and what it scored."""
 
     arch: Arch
     features: list[str]
     model: Any
     cross: Any
+    compact: Any
     valid_auc: float
-    params: int
     epochs: int
+
+    @property
+    def params(self) -> int:
+        """Parameters of the exported model."""
+        return int(self.compact.n_params())
 
 
 class TorchEvaluator:
@@ -104,5 +110,4 @@ class TorchEvaluator:
         on_score = report_and_prune if trial is not None and prune else None
         model, cross, report = retrain(self.td, arch, self.options, quiet=True, on_score=on_score)
         compact = export_compact(model, self.td, arch, cross_keys=cross[2] if cross else None)
-        return TorchTrial(arch, features, model, cross, float(report.best_auc), compact.n_params(),
-                          report.epochs_run)
+        return TorchTrial(arch, features, model, cross, compact, float(report.best_auc), report.epochs_run)
