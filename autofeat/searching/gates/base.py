@@ -198,13 +198,14 @@ TORCH_HINT = ("pip install 'autofeat[torch]' (CPU only, no CUDA download: "
 
 
 def require_torch() -> None:
-    """The gate methods train PyTorch models; torch is an optional dependency (ranking, the
+    """The gate methods and the torch evaluator train PyTorch models; torch is an optional
+    dependency (ranking, the
     Optuna/LightGBM search and the selector do without it), so say in one line how to add it."""
     try:
         import torch  # noqa: F401
     except ImportError:
-        raise OptionError(f"the gate methods (optfs, dnis, optinter) need PyTorch, which is not "
-                          f"installed: {TORCH_HINT}") from None
+        raise OptionError(f"the torch CTR models (the gate methods optfs, dnis, optinter, and optuna with "
+                          f"--model) need PyTorch, which is not installed: {TORCH_HINT}") from None
 
 
 def device_of(options: GateOptions) -> Any:
