@@ -199,8 +199,8 @@ TORCH_HINT = ("pip install 'autofeat[torch]' (CPU only, no CUDA download: "
 
 def require_torch() -> None:
     """The gate methods and the torch evaluator train PyTorch models; torch is an optional
-    dependency (ranking, the
-    Optuna/LightGBM search and the selector do without it), so say in one line how to add it."""
+    dependency (ranking, the Optuna/LightGBM search and the selector do without it), so say in
+    one line how to add it."""
     try:
         import torch  # noqa: F401
     except ImportError:
