@@ -290,30 +290,13 @@ def _rank_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     )
 
 
-# Redundancy with an earlier feature from which the summary says why a feature sits lower.
-WHY_REDUNDANCY = 0.5
-
-
-def _why(f, ranking) -> list[str]:  # type: ignore[no-untyped-def]
-    """Why a feature sits where its own score would not put it: ranked by an interaction (its
-    score alone is ~0), or pushed down by redundancy with a feature ranked before it."""
-    out = []
-    if f.interaction_gain > max(f.score, 0.0):
-        partner = next((p.features[1] if p.features[0] == f.name else p.features[0] for p in ranking.pairs
-                        if f.name in p.features), None)
-        out.append(f"interaction{f' with {partner}' if partner else ''} (+{f.interaction_gain:.4f})")
-    if f.redundancy is not None and f.redundancy >= WHY_REDUNDANCY and f.redundant_with:
-        out.append(f"redundant with {f.redundant_with} ({f.redundancy:.2f})")
-    return out
-
-
 def _summary(ranking, top: int) -> str:  # type: ignore[no-untyped-def]
     lines = [f"{ranking.rows:,} rows, label {ranking.label!r} ({ranking.positives / ranking.rows:.2%} positive), "
              f"{len(ranking.features)} features", "",
              f"{'rank':>4}  {'feature':<24} {'score':>10} {'MI':>10} {'p-value':>9} {'card':>9}  flags / why here"]
     for f in ranking.features[:top]:
         lines.append(f"{f.rank:>4}  {f.name[:24]:<24} {f.score:>10.5f} {f.mi:>10.5f} {f.p_value:>9.2g} "
-                     f"{f.cardinality:>9,}  {'; '.join([*f.flags, *_why(f, ranking)])}")
+                     f"{f.cardinality:>9,}  {'; '.join([*f.flags, *ranking.why(f)])}")
     if ranking.pairs:
         lines += ["", "strongest pairs (interaction gain):"]
         for p in ranking.pairs[:5]:

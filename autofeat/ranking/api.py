@@ -19,7 +19,7 @@ from autofeat.ranking.measures import Relevance, relevance
 from autofeat.ranking.pairs import pair_gains
 from autofeat.ranking.quality import EXCLUDING, QualityThresholds, find_quality
 from autofeat.ranking.redundancy import mrmr_order
-from autofeat.ranking.result import FactorPair, FeatureScore, PairResult, Ranking
+from autofeat.ranking.result import TOP_LEVELS, FactorPair, FeatureScore, PairResult, Ranking
 from autofeat.ranking.sample_stats import SampleStats, compact_codes
 
 __all__ = ["RankOptions", "rank", "rank_scan"]
@@ -201,6 +201,7 @@ def rank_scan(sc: Scan, options: RankOptions, *, scan_seconds: float = 0.0) -> R
             flags=tuple(flags.get(f, ())),
             heldout_auc=float(auc[f]), heldout_skill=float(skill[f]),
             kind_scores=kind_scores.get(f),
+            top_levels=_top_levels(sc.counts[f], totals, sc.encoders[f]),
         ))
     opts = asdict(options)
     return Ranking(
@@ -255,6 +256,22 @@ def _choose_views(
         a[idx] = getattr(alt, name)[use]
         arrays[name] = a
     return sc.with_views(idx.tolist()), replace(rel, **arrays), scores, idx.tolist()
+
+
+def _top_levels(counts: np.ndarray, totals: np.ndarray, encoder: Any) -> list[tuple[str, int, int]]:
+    """The ``TOP_LEVELS`` levels with most rows (code 0: missing), ties in code order, as
+    ``(value, rows, positives)`` from the scan's count table (no pass over the data)."""
+    k = min(TOP_LEVELS, int((totals > 0).sum()))
+    if k == 0:
+        return []
+    part = np.argpartition(-totals, k - 1)[:k] if totals.size > k else np.arange(totals.size)
+    codes = sorted((int(c) for c in part if totals[c] > 0), key=lambda c: (-totals[c], c))[:k]
+    if hasattr(encoder, "values_of"):
+        raw = encoder.values_of(np.array(codes)).to_pylist()
+        labels = ["<missing>" if v is None else str(v)[:60] for v in raw]
+    else:
+        labels = [encoder.label_of(c) for c in codes]
+    return [(lab, int(totals[c]), int(counts[c, 1])) for lab, c in zip(labels, codes)]
 
 
 def _best_gain(n: int, pairs: Sequence[Any]) -> np.ndarray:

@@ -23,6 +23,10 @@ from autofeat.io.jsonio import dumps
 __all__ = ["FactorPair", "FeatureScore", "PairResult", "Ranking"]
 
 SCHEMA_VERSION = 1
+# Levels per feature kept in ``FeatureScore.top_levels``.
+TOP_LEVELS = 5
+# Redundancy with an earlier feature from which :meth:`Ranking.why` says why a feature sits lower.
+WHY_REDUNDANCY = 0.5
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,9 @@ class FeatureScore:
             the label, scored by AUC and Brier skill (see :mod:`autofeat.ranking.crossfit`).
         kind_scores: for an integer column whose kind was inferred, the corrected score as
             categories and as quantile bins (``kind`` is the better one).
+        top_levels: the column's most frequent levels (``TOP_LEVELS`` at most, missing
+            included as ``"<missing>"``), most rows first, as ``(value, rows, positives)``
+            from the scan's counts.
     """
 
     name: str
@@ -69,10 +76,13 @@ class FeatureScore:
     heldout_auc: float | None = None
     heldout_skill: float | None = None
     kind_scores: dict[str, float] | None = None
+    top_levels: list[tuple[str, int, int]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["flags"] = list(self.flags)
+        if self.top_levels is not None:
+            d["top_levels"] = [list(t) for t in self.top_levels]
         return d
 
 
@@ -162,6 +172,18 @@ class Ranking:
                 out.append((a, b))
         return out
 
+    def why(self, f: FeatureScore) -> list[str]:
+        """Why ``f`` sits where its own score would not put it: ranked by an interaction (its
+        score alone is ~0), or pushed down by redundancy with a feature ranked before it."""
+        out = []
+        if f.interaction_gain > max(f.score, 0.0):
+            partner = next((p.features[1] if p.features[0] == f.name else p.features[0] for p in self.pairs
+                            if f.name in p.features), None)
+            out.append(f"interaction{f' with {partner}' if partner else ''} (+{f.interaction_gain:.4f})")
+        if f.redundancy is not None and f.redundancy >= WHY_REDUNDANCY and f.redundant_with:
+            out.append(f"redundant with {f.redundant_with} ({f.redundancy:.2f})")
+        return out
+
     def feature(self, name: str) -> FeatureScore:
         for f in self.features:
             if f.name == name:
@@ -190,7 +212,9 @@ class Ranking:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Ranking:
         feats = [
-            FeatureScore(**{**f, "flags": tuple(f.get("flags", ()))})
+            FeatureScore(**{**f, "flags": tuple(f.get("flags", ())),
+                            "top_levels": None if f.get("top_levels") is None
+                            else [tuple(t) for t in f["top_levels"]]})
             for f in d["features"]
         ]
         pairs = [
