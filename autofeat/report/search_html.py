@@ -5,8 +5,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from autofeat.report.page import PAGE_END, page_start
-from autofeat.report.svg import bar_chart, category_matrix, histograms, history_chart
+from autofeat.report.page import PAGE_END, TABLE_SCRIPT, num, page_start, pct
+from autofeat.report.svg import bar_chart, category_matrix, grouped_bars, histograms, history_chart
 
 __all__ = ["search_html"]
 
@@ -69,13 +69,14 @@ def search_html(result: dict[str, Any]) -> str:
     if done:
         out.append("<h2>Optimization history</h2>")
         out.append(history_chart([x for x, _ in done], [y for _, y in done], pruned=pruned,
-                                 title="validation AUC per trial (red: best so far; grey ticks: pruned)",
+                                 title="validation AUC per trial",
                                  ylabel="valid AUC"))
     imp = result.get("importances") or {}
     if imp:
         names = sorted(imp, key=lambda k: -imp[k])
         out.append("<h2>Parameter importances</h2>")
-        out.append(bar_chart(names, [imp[k] for k in names], title="PED-ANOVA importance (share of the top trials' spread)"))
+        out.append(bar_chart(names, [imp[k] for k in names], title="PED-ANOVA importance (share of the top trials' spread)",
+                             xlabel="importance"))
     if result.get("pareto"):
         extra = "params" in result["pareto"][0]
         out.append("<h2>Pareto front</h2><table><tr><th>trial</th><th>valid AUC</th><th>features</th>"
@@ -89,7 +90,8 @@ def search_html(result: dict[str, Any]) -> str:
         if dims:
             names = sorted(dims, key=lambda k: -dims[k])
             out.append("<h2>Embedding dimensions</h2>")
-            out.append(bar_chart(names, [float(dims[k]) for k in names], title="embedding width per field"))
+            out.append(bar_chart(names, [float(dims[k]) for k in names], title="embedding width per field",
+                                 xlabel="embedding dimensions"))
         out.append(_interactions(result.get("interactions") or []))
     out.append("<h2>Selected features</h2><p>" + ", ".join(escape(f) for f in result.get("features", [])) + "</p>")
     params = result.get("best_trial", {}).get("params", {})
@@ -139,41 +141,87 @@ def _interactions(inter: list[dict[str, Any]]) -> str:
             + category_matrix(names, cells, _METHOD_COLORS, title="method chosen per candidate pair"))
 
 
+def _field_summary(result: dict[str, Any]) -> tuple[str, str]:
+    """The headline's count of fields used and, for value gates (OptFS), the per-field table:
+    share of values kept and share of training rows they cover; a field whose kept values
+    cover a negligible share of rows counts as dropped."""
+    from autofeat.searching.result import NEGLIGIBLE_ROW_SHARE, field_shares
+
+    m = result.get("metrics", {})
+    fields = field_shares(result)
+    n_kept = len(result.get("features", []))
+    if not fields:
+        return f"{n_kept} of {m.get('candidates', '?')} features kept", ""
+    used = [f for f in fields if f["status"] == "kept"]
+    negligible = [f for f in fields if f["status"] == "negligible"]
+    dropped = len(fields) - len(used)
+    head = f"<b>{len(used)} of {len(fields)} fields used</b>, {dropped} dropped"
+    if negligible:
+        head += (f" ({len(negligible)} of them keep values that cover under {NEGLIGIBLE_ROW_SHARE:.0%} of the "
+                 f"training rows: {', '.join(escape(f['name']) for f in negligible)})")
+    out = ["<h2>Fields: values kept and rows covered</h2>",
+           grouped_bars([f["name"] for f in fields],
+                        [("share of the field's values kept", "#9cc3e6", [f["value_share"] for f in fields]),
+                         ("share of training rows whose value is kept", "#4878a8", [f["row_share"] for f in fields])],
+                        title="a field can keep few of its values and still cover most rows (frequent values), "
+                              "or most values and few rows", xlabel="share", fmt=pct, hi=1.0),
+           "<table id='fields' class='sortable'><thead><tr><th data-sort='text' class='l'>field</th>"
+           "<th data-sort='text' class='l'>status</th><th data-sort='num'>values kept</th>"
+           "<th data-sort='num'>vocabulary</th><th data-sort='num'>share of values</th>"
+           "<th data-sort='num'>share of rows</th><th data-sort='text' class='l'>why dropped</th></tr></thead>"]
+    for f in fields:
+        cells = [(f["kept_values"], num(f["kept_values"])), (f["vocabulary"], num(f["vocabulary"])),
+                 (f["value_share"], pct(f["value_share"])), (f["row_share"], pct(f["row_share"]))]
+        nums = "".join(f"<td data-v='{'' if v is None else repr(float(v))}'>{t}</td>" for v, t in cells)
+        status = {"kept": "kept", "negligible": "dropped (rows ~0)", "dropped": "dropped"}[f["status"]]
+        out.append(f"<tbody><tr class='{'' if f['status'] == 'kept' else 'flag'}'><td class='l'>{escape(f['name'])}</td>"
+                   f"<td class='l'>{status}</td>{nums}<td class='l w'>{escape(f['reason'])}</td></tr></tbody>")
+    out.append("</table><p class='note'>Shares of rows are over the training rows; a value below the "
+               "vocabulary's minimum count shares the out-of-vocabulary id.</p>")
+    return head, "\n".join(out)
+
+
 def _gate_html(result: dict[str, Any]) -> str:
     """Report of a differentiable search (optfs, dnis, optinter)."""
     m = result.get("metrics", {})
     method = str(result.get("method", ""))
     nan = float("nan")
+    head, fields = _field_summary(result)
     out = [page_start(f"autofeat search: {method}", f"Search ({method} + {escape(str(result.get('model', '')))})"),
            f"<p>Retrained model: valid AUC <b>{m.get('valid_auc', nan):.4f}</b>, test AUC <b>{m.get('test_auc', nan):.4f}</b>, "
-           f"test log loss {m.get('test_logloss', nan):.4f}. Parameters {m.get('params_before', 0):,} (supernet) &rarr; "
-           f"<b>{m.get('params_after', 0):,}</b> (exported model). Search {m.get('search_seconds', nan):.1f} s, "
-           f"retrain {m.get('retrain_seconds', nan):.1f} s ({m.get('retrain_epochs', '?')} epochs); "
-           f"{len(result.get('features', []))} of {m.get('candidates', '?')} features kept.</p>",
+           f"test log loss {m.get('test_logloss', nan):.4f}. Parameters {num(m.get('params_before', 0))} (supernet) &rarr; "
+           f"<b>{num(m.get('params_after', 0))}</b> (exported model). Search {num(m.get('search_seconds', nan))} s, "
+           f"retrain {num(m.get('retrain_seconds', nan))} s ({m.get('retrain_epochs', '?')} epochs); {head}.</p>",
            "<p class='note'>Vocabularies come from the train split; every choice is made on train and validation "
            "rows; the test split is scored once, after the retrain.</p>",
-           _baseline(m, f"{method}, {len(result.get('features', []))} features"), _dropped(result)]
+           _baseline(m, f"{method}, {len(result.get('features', []))} features"), fields,
+           "" if fields else _dropped(result)]
+    if fields:
+        out.append(_dropped({"field_check": result.get("field_check")}))
     hists = result.get("gate_histograms")
     if hists and hists.get("counts"):
         out.append("<h2>Gate values over the search</h2>")
         out.append(histograms(hists["edges"], hists["counts"], row_labels=[f"epoch {i}" for i in range(len(hists["counts"]))],
-                              title="gate logits m per value (log counts; blue m > 0 kept, red dropped)"))
+                              title="gate logit m of every value at the end of each search epoch",
+                              threshold=0.0, xlabel="gate logit m (a value is kept when m > 0)"))
     ratio = result.get("kept_ratio")
-    if ratio:
+    if ratio and not fields:
         names = sorted(ratio, key=lambda k: -ratio[k])
         out.append("<h2>Kept values per field</h2>")
-        out.append(bar_chart(names, [ratio[k] for k in names], title="share of the field's values kept"))
+        out.append(bar_chart(names, [ratio[k] for k in names], title="share of the field's values kept",
+                             xlabel="share of values kept", fmt=pct))
     dims = result.get("embedding_dims") or {}
     if method == "dnis" and dims:
         names = sorted(dims, key=lambda k: -dims[k])
         out.append("<h2>Embedding dimensions</h2>")
-        out.append(bar_chart(names, [float(dims[k]) for k in names], title="dimensions per field (mean over its values)"))
+        out.append(bar_chart(names, [float(dims[k]) for k in names], title="dimensions per field (mean over its values)",
+                             xlabel="embedding dimensions"))
         blocks = result.get("block_dims") or {}
         sizes = result.get("block_sizes") or {}
         if blocks:
             out.append("<table><tr><th class='l'>field</th><th class='l'>dims per frequency block (values)</th></tr>")
             for f, ds in blocks.items():
-                cells = ", ".join(f"{d} ({n:,})" for d, n in zip(ds, sizes.get(f, [])))
+                cells = ", ".join(f"{d} ({num(n)})" for d, n in zip(ds, sizes.get(f, [])))
                 out.append(f"<tr><td class='l'>{escape(f)}</td><td class='l'>{cells}</td></tr>")
             out.append("</table>")
     out.append(_interactions(result.get("interactions") or []))
@@ -186,5 +234,5 @@ def _gate_html(result: dict[str, Any]) -> str:
                                      title=f"{title.lower()} validation AUC", ylabel="valid AUC",
                                      xlabel="epoch (-1: the search's weights)" if start else "epoch"))
     out.append("<h2>Kept features</h2><p>" + ", ".join(escape(f) for f in result.get("features", [])) + "</p>")
-    out.append(PAGE_END)
+    out.append(TABLE_SCRIPT + PAGE_END)
     return "\n".join(out)

@@ -18,7 +18,11 @@ from typing import Any
 
 from autofeat.io.jsonio import dumps
 
-__all__ = ["SearchResult"]
+__all__ = ["SearchResult", "field_shares", "NEGLIGIBLE_ROW_SHARE"]
+
+# A value-gated field (OptFS) whose kept values cover less than this share of the training
+# rows counts as dropped in summaries: its embedding is zero on nearly every row.
+NEGLIGIBLE_ROW_SHARE = 0.01
 
 
 @dataclass
@@ -71,9 +75,46 @@ class SearchResult:
 
         return pd.DataFrame(self.extra.get("history", []))
 
+    def used_features(self) -> list[str]:
+        """The kept features less those whose kept values cover a negligible share of the
+        training rows (value-gate methods; the same as ``features`` otherwise)."""
+        return [f["name"] for f in field_shares(self.to_dict()) if f["status"] == "kept"] \
+            if self.extra.get("kept_row_share") else list(self.features)
+
     @classmethod
     def load(cls, path: str | Path) -> SearchResult:
         path = Path(path)
         d = json.loads((path / "result.json" if path.is_dir() else path).read_text())
         known = {"method", "features", "metrics", "embedding_dims", "interactions", "kept_values"}
         return cls(**{k: d[k] for k in known if k in d}, extra={k: v for k, v in d.items() if k not in known})
+
+
+def field_shares(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per candidate field of a value-gate result (``result.json`` as a dict, OptFS): ``name``,
+    ``status`` (``kept``; ``negligible``, kept values covering under ``NEGLIGIBLE_ROW_SHARE``
+    of the training rows; ``dropped``), ``value_share`` and ``row_share`` (None where the
+    result has none), ``kept_values``, ``vocabulary`` and the drop ``reason``; kept fields
+    first, by row share. Empty for a result without per-field shares."""
+    ratio = result.get("kept_ratio") or {}
+    rows = result.get("kept_row_share") or {}
+    if not ratio and not rows:
+        return []
+    vocab = result.get("vocabulary") or {}
+    kept_values = result.get("kept_values") or {}
+    dropped = result.get("dropped_fields") or {}
+    kept = set(result.get("features", []))
+    out = []
+    for name in list(vocab) or list(ratio):
+        share = rows.get(name)
+        if name not in kept:
+            status, reason = "dropped", str((dropped.get(name) or {}).get("reason", "dropped"))
+        elif share is not None and share < NEGLIGIBLE_ROW_SHARE:
+            status = "negligible"
+            reason = f"its kept values cover under {NEGLIGIBLE_ROW_SHARE:.0%} of the rows"
+        else:
+            status, reason = "kept", ""
+        out.append({"name": name, "status": status, "value_share": ratio.get(name), "row_share": share,
+                    "kept_values": kept_values.get(name, 0 if name not in kept else None),
+                    "vocabulary": vocab.get(name), "reason": reason})
+    order = {"kept": 0, "negligible": 1, "dropped": 2}
+    return sorted(out, key=lambda f: (order[f["status"]], -(f["row_share"] or 0.0), -(f["value_share"] or 0.0)))
