@@ -186,7 +186,7 @@ def _detail(r: Ranking, f: FeatureScore, findings: list[dict[str, str]]) -> str:
     pairs = [(p.features[1] if p.features[0] == f.name else p.features[0], p.score, "count-based")
              for p in r.pairs if f.name in p.features][:3]
     pairs += [(p.features[1] if p.features[0] == f.name else p.features[0], p.gain, "factorized")
-              for p in r.factorized_pairs if f.name in p.features][:2]
+              for p in r.factorized_pairs if f.name in p.features and p.gain > 0][:2]
     if pairs:
         parts.append("<div><h4>Best pairs</h4><table><tr><th class='l'>with</th><th>gain</th><th class='l'>scored</th></tr>"
                      + "".join(f"<tr><td class='l'>{escape(n)}</td><td>{num(g)}</td><td class='l'>{k}</td></tr>"

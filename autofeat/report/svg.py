@@ -107,12 +107,16 @@ def bar_chart(labels: list[str], values: list[float], *, title: str, colors: lis
     left = min(240, 14 + 6.6 * max((len(s) for s in labels), default=4))
     top = 44
     height = top + row * len(labels) + 44
-    ticks = nice_ticks(min(values + [0.0]), max(tops + [1e-12]), 6)
+    high = max(tops + [1e-12])
+    low = min(values + [0.0])
+    if low > -0.02 * high:  # a sliver below 0 (noise scores) would cost a whole tick step
+        low = 0.0
+    ticks = nice_ticks(low, high, 6)
     lo, hi = ticks[0], ticks[-1]
     plot_w = width - left - (170 if extra else 90)  # room for the value labels
 
     def px(v: float) -> float:
-        return left + plot_w * (v - lo) / (hi - lo)
+        return left + plot_w * (max(v, lo) - lo) / (hi - lo)
 
     zero = px(0.0)
     bottom = top + row * len(labels) + 4
@@ -298,7 +302,7 @@ def histograms(edges: list[float], rows: list[list[int]], *, title: str, row_lab
         first, last = min(first, t_bin), max(last, t_bin)
     first, last = max(0, first - 1), min(nb - 1, last + 1)
     lo, hi = edges[first], edges[last + 1]
-    left, right, top = 112, 24, 44
+    left, right, top = 124, 24, 44
     pw = width - left - right
     height = top + row_height * len(rows) + 40
     peak = max([c for r in rows for c in r] + [1])
@@ -320,7 +324,7 @@ def histograms(edges: list[float], rows: list[list[int]], *, title: str, row_lab
         def py(c: float, base: float = base) -> float:
             return base - inner * math.log1p(c) / lpeak
 
-        parts.append(f'<text x="{left - 46}" y="{base - inner / 2 + 4:.1f}" text-anchor="end" {_FONT} '
+        parts.append(f'<text x="{left - 44}" y="{base - inner / 2 + 4:.1f}" text-anchor="end" {_FONT} '
                      f'font-weight="600">{escape(lab)}</text>')
         step = max(1, math.ceil(len(decades) / 3))
         for d in decades[::step]:
