@@ -155,14 +155,15 @@ def _field_summary(result: dict[str, Any]) -> tuple[str, str]:
     used = [f for f in fields if f["status"] == "kept"]
     negligible = [f for f in fields if f["status"] == "negligible"]
     dropped = len(fields) - len(used)
+    split = fields[0]["rows"]
     head = f"<b>{len(used)} of {len(fields)} fields used</b>, {dropped} dropped"
     if negligible:
         head += (f" ({len(negligible)} of them keep values that cover under {NEGLIGIBLE_ROW_SHARE:.0%} of the "
-                 f"training rows: {', '.join(escape(f['name']) for f in negligible)})")
+                 f"{split} rows: {', '.join(escape(f['name']) for f in negligible)})")
     out = ["<h2>Fields: values kept and rows covered</h2>",
            grouped_bars([f["name"] for f in fields],
                         [("share of the field's values kept", "#9cc3e6", [f["value_share"] for f in fields]),
-                         ("share of training rows whose value is kept", "#4878a8", [f["row_share"] for f in fields])],
+                         (f"share of {split} rows whose value is kept", "#4878a8", [f["row_share"] for f in fields])],
                         title="a field can keep few of its values and still cover most rows (frequent values), "
                               "or most values and few rows", xlabel="share", fmt=pct, hi=1.0),
            "<table id='fields' class='sortable'><thead><tr><th data-sort='text' class='l'>field</th>"
@@ -176,7 +177,7 @@ def _field_summary(result: dict[str, Any]) -> tuple[str, str]:
         status = {"kept": "kept", "negligible": "dropped (rows ~0)", "dropped": "dropped"}[f["status"]]
         out.append(f"<tbody><tr class='{'' if f['status'] == 'kept' else 'flag'}'><td class='l'>{escape(f['name'])}</td>"
                    f"<td class='l'>{status}</td>{nums}<td class='l w'>{escape(f['reason'])}</td></tr></tbody>")
-    out.append("</table><p class='note'>Shares of rows are over the training rows; a value below the "
+    out.append(f"</table><p class='note'>Shares of rows are over the {split} rows; a value below the "
                "vocabulary's minimum count shares the out-of-vocabulary id.</p>")
     return head, "\n".join(out)
 

@@ -20,8 +20,8 @@ from autofeat.io.jsonio import dumps
 
 __all__ = ["SearchResult", "field_shares", "NEGLIGIBLE_ROW_SHARE"]
 
-# A value-gated field (OptFS) whose kept values cover less than this share of the training
-# rows counts as dropped in summaries: its embedding is zero on nearly every row.
+# A value-gated field (OptFS) whose kept values cover less than this share of the rows counts
+# as dropped in summaries: its embedding is zero on nearly every row.
 NEGLIGIBLE_ROW_SHARE = 0.01
 
 
@@ -77,9 +77,9 @@ class SearchResult:
 
     def used_features(self) -> list[str]:
         """The kept features less those whose kept values cover a negligible share of the
-        training rows (value-gate methods; the same as ``features`` otherwise)."""
+        rows (value-gate methods; the same as ``features`` otherwise)."""
         return [f["name"] for f in field_shares(self.to_dict()) if f["status"] == "kept"] \
-            if self.extra.get("kept_row_share") else list(self.features)
+            if self.extra.get("kept_row_share") or self.extra.get("kept_train_row_share") else list(self.features)
 
     @classmethod
     def load(cls, path: str | Path) -> SearchResult:
@@ -92,11 +92,15 @@ class SearchResult:
 def field_shares(result: dict[str, Any]) -> list[dict[str, Any]]:
     """Per candidate field of a value-gate result (``result.json`` as a dict, OptFS): ``name``,
     ``status`` (``kept``; ``negligible``, kept values covering under ``NEGLIGIBLE_ROW_SHARE``
-    of the training rows; ``dropped``), ``value_share`` and ``row_share`` (None where the
-    result has none), ``kept_values``, ``vocabulary`` and the drop ``reason``; kept fields
+    of the rows; ``dropped``), ``value_share`` and ``row_share`` (None where the result has
+    none), ``rows`` (``training``, from ``kept_train_row_share``, or ``validation``, from
+    ``kept_row_share``), ``kept_values``, ``vocabulary`` and the drop ``reason``; kept fields
     first, by row share. Empty for a result without per-field shares."""
     ratio = result.get("kept_ratio") or {}
-    rows = result.get("kept_row_share") or {}
+    # Training rows where the search recorded them; results that have only the validation
+    # rows' share (``kept_row_share``) say so in ``rows``.
+    split = "training" if result.get("kept_train_row_share") else "validation"
+    rows = result.get("kept_train_row_share") or result.get("kept_row_share") or {}
     if not ratio and not rows:
         return []
     vocab = result.get("vocabulary") or {}
@@ -110,10 +114,10 @@ def field_shares(result: dict[str, Any]) -> list[dict[str, Any]]:
             status, reason = "dropped", str((dropped.get(name) or {}).get("reason", "dropped"))
         elif share is not None and share < NEGLIGIBLE_ROW_SHARE:
             status = "negligible"
-            reason = f"its kept values cover under {NEGLIGIBLE_ROW_SHARE:.0%} of the rows"
+            reason = f"its kept values cover under {NEGLIGIBLE_ROW_SHARE:.0%} of the {split} rows"
         else:
             status, reason = "kept", ""
-        out.append({"name": name, "status": status, "value_share": ratio.get(name), "row_share": share,
+        out.append({"name": name, "status": status, "value_share": ratio.get(name), "row_share": share, "rows": split,
                     "kept_values": kept_values.get(name, 0 if name not in kept else None),
                     "vocabulary": vocab.get(name), "reason": reason})
     order = {"kept": 0, "negligible": 1, "dropped": 2}

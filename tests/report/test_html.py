@@ -138,7 +138,7 @@ def _optfs_doc() -> dict:
                         "retrain_seconds": 3.0, "retrain_epochs": 4},
             "kept_values": {"a": 10, "b": 3, "n": 1}, "vocabulary": {"a": 12, "b": 40, "n": 11486, "z": 50},
             "kept_ratio": {"a": 10 / 12, "b": 3 / 40, "n": 1 / 11486, "z": 0.0},
-            "kept_row_share": {"a": 0.95, "b": 0.9, "n": 0.0001, "z": 0.0},
+            "kept_train_row_share": {"a": 0.95, "b": 0.9, "n": 0.0001, "z": 0.0},
             "dropped_fields": {"z": {"reason": "every value's gate closed"}},
             "gate_histograms": {"edges": edges, "counts": counts}}
 
@@ -159,6 +159,10 @@ def test_optfs_report_counts_fields_whose_values_cover_no_rows_as_dropped():
     chart = next(s for s in _svgs(page) if "share of training rows whose value is kept" in s)
     assert "share of the field's values kept" in _texts(chart) and "100.0%" in _texts(chart)
     assert "<table id='fields' class='sortable'>" in page and "<script>" in page
+    # A result with the validation rows' share only says so.
+    doc["kept_row_share"] = doc.pop("kept_train_row_share")
+    assert {f["rows"] for f in field_shares(doc)} == {"validation"}
+    assert "share of validation rows whose value is kept" in search_html(doc)
 
 
 def test_gate_histogram_has_a_count_scale_the_threshold_and_the_occupied_range():
