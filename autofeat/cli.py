@@ -170,8 +170,9 @@ _GATE_FLAGS: dict[str, dict[str, Any]] = {
     "--arch-lr": {"type": _finite_float, "help": "dnis/optinter: learning rate of the selection weights (default 1e-2)"},
     "--l1": {"type": _finite_float, "help": "dnis: L1 weight on the dimension weights (default 1e-5)"},
     "--keep": {"type": _finite_float, "help": "dnis: fraction of embedding parameters kept (default 0.5)"},
-    "--pairs-top": {"type": _nonneg_int, "help": "optinter: candidate pairs from the ranking (default 10)"},
-    "--cross-min-count": {"type": _positive_int, "help": "optinter: train rows a cross value needs for its own id (default 5)"},
+    "--pairs-top": {"type": _positive_int, "help": "optinter: candidate pairs from the ranking (default 10)"},
+    "--cross-min-count": {"type": _positive_int,
+                          "help": "optinter: train rows a memorized pair's cross value needs for its own id (default 5)"},
     "--min-temp": {"type": _finite_float, "help": "optinter: softmax temperature at the end of the search (default 0.01)"},
     "--pair-penalty": {"type": _finite_float, "help": "optinter: cost on memorize/factorize weights (default 1e-3)"},
 }
@@ -357,6 +358,15 @@ def _cmd_search(args: argparse.Namespace) -> int:
     for flag in other:
         if flag not in mine and getattr(args, _dest(flag)) is not None:
             raise AutofeatError(f"{flag} does not apply to --method {args.method}")
+    if gate:  # each gate method has its own settings (--penalty is OptFS's)
+        from autofeat.searching.gates.options import options_type
+        from autofeat.searching.registry import GATE_METHODS
+
+        own = options_type(args.method).__dataclass_fields__
+        for flag in mine:
+            if _dest(flag) not in own and getattr(args, _dest(flag)) is not None:
+                owners = [m for m in GATE_METHODS if _dest(flag) in options_type(m).__dataclass_fields__]
+                raise AutofeatError(f"{flag} applies to --method {' and '.join(owners)}, not to {args.method}")
     options: dict[str, Any] = {}
     for flag in [*mine, "--max-features", "--include", "--sample-rows", "--time-column", "--min-count", "--seed",
                  "--n-jobs"]:

@@ -93,12 +93,21 @@ _SECTIONS: dict[str, set[str] | None] = {
 
 def _search_keys(method: str) -> set[str]:
     """Keys a ``[[search]]`` table may have for ``method``: the Optuna study's, or for a
-    gate method (optfs, dnis, optinter) every :class:`GateOptions` field."""
+    gate method (optfs, dnis, optinter) every field of its own options type."""
     if method == "optuna":
         return _SEARCH_COMMON | _SEARCH_OPTUNA
-    from autofeat.searching.gates.base import GateOptions
+    from autofeat.searching.gates.options import options_type
 
-    return _SEARCH_COMMON | (set(GateOptions.__dataclass_fields__) - _SEARCH_FROM_PRUNE)
+    return _SEARCH_COMMON | (set(options_type(method).__dataclass_fields__) - _SEARCH_FROM_PRUNE)
+
+
+def _owned_elsewhere(keys: list[str], method: str) -> str:
+    """``" (penalty is an optfs setting)"`` for keys that belong to another search method."""
+    from autofeat.searching.registry import GATE_METHODS
+
+    owners = {k: [m for m in GATE_METHODS if m != method and k in _search_keys(m)] for k in keys}
+    said = [f"{k} is {' and '.join(v)}'s" for k, v in owners.items() if v]
+    return f" ({'; '.join(said)})" if said else ""
 
 
 class LockedError(AutofeatError):
@@ -127,9 +136,9 @@ def _options_class(section: str, method: str) -> type:
         from autofeat.searching.optuna_search import OptunaSearchOptions
 
         return OptunaSearchOptions
-    from autofeat.searching.gates.base import GateOptions
+    from autofeat.searching.gates.options import options_type
 
-    return GateOptions
+    return options_type(method)
 
 
 def _matches(value: Any, hint: Any) -> bool:
@@ -267,7 +276,8 @@ def load_job(path: str | Path) -> Job:
             unknown = set(b) - allowed
             if unknown:
                 where = f"[[search]] with method {b.get('method', 'optuna')!r}" if section == "search" else f"[{section}]"
-                raise OptionError(f"{path}: unknown key(s) in {where}: {', '.join(sorted(unknown))}")
+                owned = _owned_elsewhere(sorted(unknown), b.get("method", "optuna")) if section == "search" else ""
+                raise OptionError(f"{path}: unknown key(s) in {where}: {', '.join(sorted(unknown))}{owned}")
             _check_types(path, section, b)
     for section, key in (("data", "path"), ("data", "label"), ("output", "dir")):
         if key not in doc.get(section, {}):

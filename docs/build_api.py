@@ -20,8 +20,11 @@ from autofeat.encode.training import TrainingData, load_training_data  # noqa: E
 from autofeat.models.backbones import CTRModel  # noqa: E402
 from autofeat.models.export import CompactModel, load_compact  # noqa: E402
 from autofeat.models.trainer import TrainOptions  # noqa: E402
-from autofeat.searching.gates.base import GateOptions  # noqa: E402
+from autofeat.searching.candidates import Candidates  # noqa: E402
+from autofeat.searching.evaluators.base import Evaluator  # noqa: E402
+from autofeat.searching.evaluators.lightgbm_eval import LightGBMEvaluator  # noqa: E402
 from autofeat.searching.evaluators.torch_eval import TorchEvaluator  # noqa: E402
+from autofeat.searching.gates.options import DNISOptions, GateOptions, OptFSOptions, OptInterOptions  # noqa: E402
 from autofeat.searching.optuna_search import OptunaSearchOptions  # noqa: E402
 from autofeat.searching.registry import Method  # noqa: E402
 from autofeat.searching.spaces import load_space  # noqa: E402
@@ -39,8 +42,14 @@ ITEMS = [
     ("autofeat.searching.optuna_search.OptunaSearchOptions", OptunaSearchOptions),
     ("autofeat.searching.spaces.load_space", load_space),
     ("autofeat.searching.registry.Method", Method),
+    ("autofeat.searching.candidates.Candidates", Candidates),
+    ("autofeat.searching.evaluators.base.Evaluator", Evaluator),
+    ("autofeat.searching.evaluators.lightgbm_eval.LightGBMEvaluator", LightGBMEvaluator),
     ("autofeat.searching.evaluators.torch_eval.TorchEvaluator", TorchEvaluator),
-    ("autofeat.searching.gates.base.GateOptions", GateOptions),
+    ("autofeat.searching.gates.options.GateOptions", GateOptions),
+    ("autofeat.searching.gates.options.OptFSOptions", OptFSOptions),
+    ("autofeat.searching.gates.options.DNISOptions", DNISOptions),
+    ("autofeat.searching.gates.options.OptInterOptions", OptInterOptions),
     ("autofeat.encode.training.load_training_data", load_training_data),
     ("autofeat.encode.training.TrainingData", TrainingData),
     ("autofeat.models.backbones.CTRModel", CTRModel),
@@ -54,6 +63,8 @@ ITEMS = [
 ]
 METHODS = {"Ranking": ["top", "feature", "to_dict", "to_json", "load", "to_tsv", "to_frame", "save", "report"],
            "AutoFeatSelector": ["fit", "transform"],
+           "Candidates": ["from_ranking", "pairs"],
+           "Evaluator": ["suggest", "fit", "outcome"],
            "CompactModel": ["predict", "encode", "n_params", "save"]}
 
 

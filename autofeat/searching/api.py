@@ -52,8 +52,10 @@ def search(
             temporary folder for optuna, nothing written for the gates, when omitted.
         options: fields of :class:`~autofeat.searching.optuna_search.OptunaSearchOptions`
             (``n_trials``, ``space``, ``storage``, ``study_name``, ``seed``, ...) for optuna, of
-            :class:`~autofeat.searching.gates.base.GateOptions` (``model``, ``dim``,
-            ``search_epochs``, ``penalty``, ``device``, ...) for the others.
+            the method's options type for the others
+            (:class:`~autofeat.searching.gates.options.OptFSOptions` and its siblings: the
+            shared ``model``, ``dim``, ``search_epochs``, ``device``, ... and the method's own,
+            e.g. ``penalty`` for optfs); another method's setting is refused by name.
 
     Example:
         >>> import autofeat
@@ -70,11 +72,13 @@ def search(
     if method == "optuna":
         from autofeat.searching.optuna_search import OptunaSearchOptions as Options
     else:
-        from autofeat.searching.gates.base import GateOptions as Options  # type: ignore[assignment]
-    known = set(Options.__dataclass_fields__)
-    unknown = sorted(set(options) - known)
+        from autofeat.searching.gates.options import misplaced, options_type
+
+        Options = options_type(method)  # type: ignore[assignment]
+    unknown = sorted(set(options) - set(Options.__dataclass_fields__))
     if unknown:
-        raise OptionError(f"unknown option(s) for --method {method}: {', '.join(unknown)}")
+        raise OptionError(f"unknown option(s) for --method {method}: {', '.join(unknown)}" if method == "optuna"
+                          else misplaced(method, unknown))
     if isinstance(options.get("space"), str):
         options["space"] = tuple(s for s in options["space"].split(",") if s)
     if isinstance(options.get("include"), (list, str)):

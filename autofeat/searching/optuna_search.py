@@ -34,10 +34,11 @@ from typing import Any, Literal
 import numpy as np
 
 from autofeat._progress import Progress
-from autofeat.encode.training import TrainingData, check_fractions, load_training_data
+from autofeat.encode.training import check_fractions
 from autofeat.errors import OptionError, check_finite
 from autofeat.ranking.result import Ranking
-from autofeat.searching.evaluators.lightgbm_eval import fit_lightgbm
+from autofeat.searching.candidates import Candidates, training_data
+from autofeat.searching.evaluators.base import Evaluator, evaluator_class
 from autofeat.searching.metrics import auc_difference
 from autofeat.searching.result import SearchResult
 from autofeat.searching.spaces import SearchSpace, load_space
@@ -56,6 +57,7 @@ from autofeat.searching.storage import (
 __all__ = ["OptunaSearchOptions", "optuna_search", "run_worker"]
 
 OVER_BUDGET = "autofeat:over_budget"
+WARM_START = "autofeat:warm_start"
 # A worker with nothing left to start looks again this often at the trials still under way.
 WAIT_SECONDS = 1.0
 
@@ -74,10 +76,11 @@ class OptunaSearchOptions:
         include: columns that are candidates whatever the ranking's flags (leak, id, ...).
         baseline: also fit LightGBM with the chosen trial's parameters on every candidate
             and report it as ``metrics.all_features_*``.
-        one_se: report the trial with the fewest features whose valid AUC is within one
-            standard error of the best's, paired (DeLong, on both refits' validation scores),
-            instead of the best trial: extra harmless columns do not lower a LightGBM's AUC,
-            so the best trial is often the largest subset.
+        one_se: report the smallest trial (fewest features; with ``model``, fewest exported
+            parameters) whose valid AUC is within one standard error of the best's, paired
+            (DeLong, on both refits' validation scores), instead of the best trial: extra
+            harmless columns or dimensions do not lower the AUC, so the best trial is often
+            one of the largest.
         seed, valid_fraction, test_fraction, sample_rows, min_count, time_column: the data
             and its split, as for the torch searches (the same
             :class:`~autofeat.encode.training.TrainingData`: vocabularies and bin edges from
@@ -144,9 +147,14 @@ class OptunaSearchOptions:
         check_fractions(self.valid_fraction, self.test_fraction, self.sample_rows)
 
 
+    @property
+    def evaluator(self) -> str:
+        """The evaluator's name in :data:`~autofeat.searching.evaluators.base.EVALUATORS`."""
+        return "lightgbm" if self.model is None else "torch"
+
     def gate_options(self) -> Any:
         """The torch evaluator's training options (the gate searches' defaults otherwise)."""
-        from autofeat.searching.gates.base import GateOptions
+        from autofeat.searching.gates.options import GateOptions
 
         kw: dict[str, Any] = {k: getattr(self, k) for k in ("model", "dim", "epochs") if getattr(self, k) is not None}
         return GateOptions(**kw, seed=self.seed, n_jobs=self.n_jobs, device=self.device,
@@ -154,48 +162,20 @@ class OptunaSearchOptions:
                            min_count=self.min_count, baseline=self.baseline)
 
 
-# The torch evaluator's space when none is given (the default space is LightGBM's).
-TORCH_SPACE = ("feature_subset", "embedding_dims")
-
-
-def _select(trial: Any, space: SearchSpace, candidates: Sequence[str]) -> list[str]:
-    param = space.get("feature_subset", "top_k", default=len(candidates))
-    if param.low is not None and param.high is not None and param.high > len(candidates):
-        # A range past the candidates drew many sizes that all meant "every candidate" (9 of
-        # 40 trials evaluated the same set with 20 candidates and the default 3..40).
-        param = replace(param, low=min(param.low, len(candidates)), high=len(candidates))
-    top = param.suggest(trial)
-    top = max(1, min(int(top), len(candidates)))
-    flags_for = min(int(space.get("feature_subset", "include_flags_for", default=0).fixed or 0), top)
-    chosen = [f for i, f in enumerate(candidates[:top])
-              if i >= flags_for or trial.suggest_categorical(f"use:{f}", [True, False])]
-    return chosen or [candidates[0]]
-
-
-def _rounds(space: SearchSpace) -> tuple[int, int]:
-    """(num_boost_round, early_stopping_rounds): fixed values of the lightgbm section."""
-    return (int(space.get("lightgbm", "num_boost_round", default=300).fixed),
-            int(space.get("lightgbm", "early_stopping_rounds", default=30).fixed))
-
-
-def _lgb_params(trial: Any, space: SearchSpace) -> dict[str, Any]:
-    return {key: p.suggest(trial, prefix="lgb:") for key, p in space.sections.get("lightgbm", {}).items()
-            if key not in ("num_boost_round", "early_stopping_rounds")}
-
-
-def _objective(split: TrainingData, space: SearchSpace, candidates: Sequence[str],
-               options: OptunaSearchOptions) -> Any:
+def _objective(evaluator: Evaluator, options: OptunaSearchOptions) -> Any:
+    """Draw a configuration, train it (pruned step by step unless the study has two
+    objectives: Optuna prunes single-objective studies only), return its value(s)."""
     multi = options.second_objective is not None
 
     def objective(trial: Any) -> Any:
-        features = _select(trial, space, candidates)
-        params = _lgb_params(trial, space)
-        rounds, stop = _rounds(space)
-        trial.set_user_attr("features", features)
-        fit = fit_lightgbm(split, features, params, num_boost_round=rounds, early_stopping_rounds=stop,
-                           seed=options.seed, n_jobs=options.n_jobs, trial=None if multi else trial)
-        trial.set_user_attr("best_iteration", fit.best_iteration)
-        return (fit.valid_auc, len(features)) if multi else fit.valid_auc
+        config = evaluator.suggest(trial)
+        trial.set_user_attr("features", config.features)
+        fitted = evaluator.fit(config, None if multi else trial)
+        for key, value in fitted.attrs().items():
+            trial.set_user_attr(key, value)
+        if not multi:
+            return fitted.valid_auc
+        return fitted.valid_auc, (fitted.params if options.second_objective == "params" else len(fitted.features))
 
     return objective
 
@@ -208,13 +188,11 @@ def _sampler(options: OptunaSearchOptions, seed: int) -> Any:
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=8)
 
 
-def _study(storage: Any, options: OptunaSearchOptions) -> Any:
+def _study(storage: Any, options: OptunaSearchOptions, warmup: int) -> Any:
     import optuna
 
     directions = ["maximize", "minimize"] if options.second_objective else ["maximize"]
     sampler = _sampler(options, options.seed)
-    # Steps are boosting rounds for LightGBM (its first rounds say little), epochs for torch.
-    warmup = 1 if options.model else 20
     pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup)
     try:
         study = optuna.create_study(study_name=options.study_name, storage=storage, directions=directions,
@@ -348,31 +326,16 @@ def optuna_search(
     options = options or OptunaSearchOptions()
     options.check()
     out = Path(out_dir)
-    torch_eval = options.model is not None
-    if torch_eval and options.space == OptunaSearchOptions.space:
-        options = replace(options, space=TORCH_SPACE)
+    kind = evaluator_class(options.evaluator)
+    if options.space == OptunaSearchOptions.space:
+        options = replace(options, space=kind.default_space)
     space = load_space(options.space, spaces_dir=options.spaces_dir)
-    torch_only = [s for s in ("embedding_dims", "interactions") if space.has(s)]
-    if torch_only and not torch_eval:
-        raise OptionError(f"--space: [{torch_only[0]}] ({space.sources[torch_only[0]]}) needs a torch CTR "
-                          "evaluator: add --model (e.g. deepfm); the LightGBM evaluator searches feature_subset "
-                          "and lightgbm sections")
-    if torch_eval and space.has("lightgbm"):
-        raise OptionError(f"--space: [lightgbm] ({space.sources['lightgbm']}) is the LightGBM evaluator's; "
-                          "with --model give feature_subset, embedding_dims and/or interactions")
-    if not (space.has("lightgbm") or space.has("feature_subset") or torch_only):
-        raise OptionError("--space: give a feature_subset, lightgbm, embedding_dims or interactions section")
-    candidates = ranking.top(options.max_features, include=options.include)
-    if not candidates:
-        raise OptionError("the ranking has no clean feature to search over")
-    # The torch searches' data path: train-only vocabularies (OOV id) and bin edges, the same
-    # sample and split (random or by --time-column); every candidate encoded with the kind the
+    _check_space(space, kind)
+    candidates = Candidates.from_ranking(ranking, options.max_features, options.include)
+    # The data path of every search: train-only vocabularies (OOV id) and bin edges, the same
+    # sample and split (random or by --time-column); each candidate encoded with the kind the
     # ranking gave it (it may have been forced there).
-    split = load_training_data(data, label, candidates, kinds={f: ranking.feature(f).kind for f in candidates},
-                               bins=int(ranking.options.get("bins", 20)), min_count=options.min_count,
-                               header=header, delimiter=delimiter, seed=options.seed,
-                               valid_fraction=options.valid_fraction, test_fraction=options.test_fraction,
-                               time_column=options.time_column, sample_rows=options.sample_rows)
+    split = training_data(data, candidates, options, header=header, delimiter=delimiter)
     if options.fresh and options.storage is None and (out / "study.journal").exists():
         (out / "study.journal").unlink()
     # On a terminal a progress bar over the trials; in a log, Optuna's line per trial. The
@@ -381,18 +344,34 @@ def optuna_search(
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.INFO if logs else optuna.logging.WARNING)
     try:
-        return _run_study(out, options, space, ranking, candidates, split, torch_eval, quiet)
+        evaluator = kind(split, space, candidates, options)
+        return _run_study(out, options, evaluator, list(candidates.features), quiet)
     finally:
         optuna.logging.set_verbosity(verbosity)
 
 
-def _run_study(out: Path, options: OptunaSearchOptions, space: SearchSpace, ranking: Ranking,
-               candidates: list[str], split: TrainingData, torch_eval: bool, quiet: bool) -> SearchResult:
+def _check_space(space: SearchSpace, kind: Any) -> None:
+    """Every section of ``space`` is one the evaluator reads, and it has one at least."""
+    for section in space.sections:
+        if section not in kind.sections:
+            if section in ("embedding_dims", "interactions") and kind.name == "lightgbm":
+                raise OptionError(f"--space: [{section}] ({space.sources[section]}) needs a torch CTR evaluator: add "
+                                  "--model (e.g. deepfm); the LightGBM evaluator searches feature_subset and lightgbm "
+                                  "sections")
+            whose = "is the LightGBM evaluator's" if section == "lightgbm" else f"is not read by the {kind.name} evaluator"
+            raise OptionError(f"--space: [{section}] ({space.sources[section]}) {whose}; with --model give "
+                              f"{', '.join(kind.sections)}")
+    if not space.sections:
+        raise OptionError(f"--space: give a {', '.join(kind.sections)} section")
+
+
+def _run_study(out: Path, options: OptunaSearchOptions, evaluator: Evaluator, candidates: list[str],
+               quiet: bool) -> SearchResult:
     """Open or create the study, run this worker's trials, then report and write the result."""
     from optuna.trial import TrialState
 
     storage = open_storage(options.storage, out)
-    study = _study(storage, options)
+    study = _study(storage, options, evaluator.warmup_steps)
     _check_directions(study, options)
     _check_candidates(study, candidates, options)
     # A sampler seeded only once would replay the same proposals after a resume. Seeding it
@@ -406,16 +385,13 @@ def _run_study(out: Path, options: OptunaSearchOptions, space: SearchSpace, rank
     def reseed(n: int, waiting: int) -> Any:
         return _sampler(options, (options.seed * 1_000_003 + n * 7_919 + waiting * 104_729 + salt) % (2**32))
 
+    guess = getattr(evaluator, "warm_start", None)
+    if guess is not None and not study.get_trials(deepcopy=False):
+        # A new study starts from the ranking's guess (skip_if_exists: two workers that
+        # start together enqueue it once).
+        study.enqueue_trial(guess(), user_attrs={WARM_START: True}, skip_if_exists=True)
     t0 = time.perf_counter()
-    if torch_eval:
-        from autofeat.searching.evaluators.torch_eval import TorchEvaluator
-        from autofeat.searching.gates.optinter import candidate_pairs
-
-        top_pairs = int(space.get("interactions", "top_pairs", default=10).fixed)
-        evaluator = TorchEvaluator(split, space, candidate_pairs(split, ranking, top_pairs), options.gate_options())
-        objective = _torch_objective(evaluator, space, candidates, options)
-    else:
-        objective = _objective(split, space, candidates, options)
+    objective = _objective(evaluator, options)
     bar = Progress(options.n_trials, "trials", "optuna search", quiet)
     try:
         _show_progress(study, bar, options.n_trials, (TrialState.COMPLETE, TrialState.PRUNED))
@@ -423,32 +399,11 @@ def _run_study(out: Path, options: OptunaSearchOptions, space: SearchSpace, rank
     finally:
         bar.close()
     seconds = time.perf_counter() - t0
-    result = (_torch_result(study, evaluator, space, candidates, options, ran, seconds, quiet) if torch_eval
-              else _result(study, split, space, candidates, options, ran, seconds))
+    result, files = _result(study, evaluator, candidates, options, ran, seconds, quiet)
     from autofeat.report.search_html import search_html
 
-    files = {}
-    if "model_file" in result.extra:
-        files["model.pt"] = result.extra.pop("compact").write
     result.save(out, html=search_html(result.to_dict()), files=files)
     return result
-
-
-def _torch_objective(evaluator: Any, space: SearchSpace, candidates: Sequence[str],
-                     options: OptunaSearchOptions) -> Any:
-    multi = options.second_objective is not None
-
-    def objective(trial: Any) -> Any:
-        arch, features = evaluator.arch(trial, lambda t: _select(t, space, candidates))
-        trial.set_user_attr("features", features)
-        fitted = evaluator.fit(arch, features, trial, prune=not multi)
-        trial.set_user_attr("params", fitted.params)
-        trial.set_user_attr("epochs", fitted.epochs)
-        if not multi:
-            return fitted.valid_auc
-        return fitted.valid_auc, (fitted.params if options.second_objective == "params" else len(features))
-
-    return objective
 
 
 # Smaller trials whose refit is compared with the best trial's before the best is kept.
@@ -458,7 +413,7 @@ SMALLER_CHECKS = 4
 def _chosen(study: Any, y_valid: np.ndarray, options: OptunaSearchOptions,
             valid_scores: Callable[[Any], np.ndarray]) -> tuple[Any, list[Any], str]:
     """(the reported trial, the Pareto front or [], why it was chosen): the front's best; or
-    the best valid AUC; or (``one_se``) the trial with the fewest features whose valid AUC
+    the best valid AUC; or (``one_se``) the smallest trial (:func:`_size`) whose valid AUC
     is not below the best's by more than one standard error of the *paired* difference
     (DeLong, on the two refits' valid scores from ``valid_scores(trial)``).
 
@@ -477,71 +432,28 @@ def _chosen(study: Any, y_valid: np.ndarray, options: OptunaSearchOptions,
     best = study.best_trial
     if not options.one_se:
         return best, [], "best valid AUC"
-    size = len(best.user_attrs["features"])
+    size = _size(best)
+    unit = "parameters" if "params" in best.user_attrs else "features"
     se = auc_standard_error(float(best.values[0]), int(y_valid.sum()), int(y_valid.size - y_valid.sum()))
-    near = sorted((t for t in done if t.values[0] >= best.values[0] - se and len(t.user_attrs["features"]) < size),
-                  key=lambda t: (len(t.user_attrs["features"]), -t.values[0], t.number))
+    near = sorted((t for t in done if t.values[0] >= best.values[0] - se and _size(t) < size),
+                  key=lambda t: (_size(t), -t.values[0], t.number))
     if near:
         best_scores = valid_scores(best)
         for t in near[:SMALLER_CHECKS]:
             diff, diff_se = auc_difference(y_valid, best_scores, valid_scores(t))
             if diff <= diff_se:
-                return t, [], (f"fewest features whose valid AUC is within one standard error of the best's, paired "
-                               f"(trial {best.number}: {best.values[0]:.4f} with {size} features; "
+                smallest = "fewest features" if unit == "features" else "smallest model"
+                return t, [], (f"{smallest} whose valid AUC is within one standard error of the best's, paired "
+                               f"(trial {best.number}: {best.values[0]:.4f} with {size:,} {unit}; "
                                f"difference {diff:.4f}, its standard error {diff_se:.4f})")
     return best, [], "best valid AUC"
 
 
-def _torch_result(study: Any, evaluator: Any, space: SearchSpace, candidates: Sequence[str],
-                  options: OptunaSearchOptions, ran: int, seconds: float, quiet: bool) -> SearchResult:
-    """The chosen trial's architecture retrained (same seed: the same model the trial had),
-    scored on test and exported; the same result shape as the gate searches'."""
-    import optuna
-
-    from autofeat.models.trainer import Feed, evaluate, predict, resolve_device
-    from autofeat.searching.gates.base import plain_baseline
-
-    td = evaluator.td
-    device = resolve_device(evaluator.options.device)
-    fits: dict[int, tuple[Any, Any, float]] = {}
-
-    def refit(trial: Any) -> tuple[Any, Any, float]:
-        """The trial's architecture retrained (same seed: the model the trial had) and its feed."""
-        if trial.number not in fits:
-            arch, features = evaluator.arch(optuna.trial.FixedTrial(trial.params),
-                                            lambda t: _select(t, space, candidates))
-            t0 = time.perf_counter()
-            fitted = evaluator.fit(arch, features)
-            feed = Feed(td.ids[:, arch.fields], td.y, None if fitted.cross is None else fitted.cross[0], device)
-            fits[trial.number] = (fitted, feed, time.perf_counter() - t0)
-        return fits[trial.number]
-
-    def valid_scores(trial: Any) -> np.ndarray:
-        fitted, feed, _ = refit(trial)
-        return predict(fitted.model, feed, td.valid)
-
-    best, pareto, chosen_by = _chosen(study, td.y[td.valid], options, valid_scores)
-    fitted, feed, retrain_seconds = refit(best)
-    arch, features = fitted.arch, fitted.features
-    valid_auc, valid_ll = evaluate(fitted.model, feed, td.valid)
-    test_auc, test_ll = evaluate(fitted.model, feed, td.test)
-    compact = fitted.compact  # exported when the refit was measured
-    baseline = plain_baseline(td, evaluator.options, quiet)[0] if options.baseline else {}
-    names = td.names
-    dims = compact.field_dims()
-    metrics = {
-        **baseline,
-        "valid_auc": valid_auc, "valid_logloss": valid_ll, "test_auc": test_auc, "test_logloss": test_ll,
-        "params_after": compact.n_params(), "n_features": len(features), "candidates": len(candidates),
-        "retrain_seconds": round(retrain_seconds, 3), "search_seconds_this_worker": round(seconds, 3),
-    }
-    return SearchResult(
-        method="optuna", features=features, metrics=metrics,
-        embedding_dims={names[f]: int(d) for f, d in zip(arch.fields, dims)},
-        interactions=[{"features": [names[a], names[b]], "method": m} for (a, b), m in zip(arch.pairs, arch.pair_methods)],
-        extra={"evaluator": "torch", "model": evaluator.options.model, "model_file": "model.pt", "compact": compact,
-               **_study_extra(study, best, pareto, chosen_by, ran, options)},
-    )
+def _size(trial: Any) -> int:
+    """What the one-standard-error pick minimizes: the exported model's parameters where the
+    evaluator counts them (torch: widths and pair methods change the size, not only the
+    fields), else the number of features."""
+    return int(trial.user_attrs["params"]) if "params" in trial.user_attrs else len(trial.user_attrs["features"])
 
 
 def _importances(study: Any) -> dict[str, float]:
@@ -597,42 +509,28 @@ def auc_standard_error(auc: float, n_pos: int, n_neg: int) -> float:
     return float(np.sqrt(max(var, 0.0)))
 
 
-def _result(study: Any, split: TrainingData, space: SearchSpace, candidates: Sequence[str],
-            options: OptunaSearchOptions, ran: int, seconds: float) -> SearchResult:
-    rounds, stop = _rounds(space)
+def _result(study: Any, evaluator: Evaluator, candidates: Sequence[str], options: OptunaSearchOptions,
+            ran: int, seconds: float, quiet: bool) -> tuple[SearchResult, dict[str, Any]]:
+    """The chosen trial refitted (deterministic, same seed: the model the trial had), scored
+    on test by its evaluator; ``(result, files to write beside result.json)``."""
+    import optuna
+
+    td = evaluator.td
     fits: dict[int, Any] = {}
 
     def refit(trial: Any) -> Any:
-        """The trial's LightGBM refitted (deterministic: the model the trial had)."""
         if trial.number not in fits:
-            params = {k[4:]: v for k, v in trial.params.items() if k.startswith("lgb:")}
-            fits[trial.number] = fit_lightgbm(split, list(trial.user_attrs["features"]), params,
-                                              num_boost_round=rounds, early_stopping_rounds=stop,
-                                              seed=options.seed, n_jobs=options.n_jobs)
+            fits[trial.number] = evaluator.fit(evaluator.suggest(optuna.trial.FixedTrial(trial.params)))
         return fits[trial.number]
 
-    def valid_scores(trial: Any) -> np.ndarray:
-        return refit(trial).predict(split, split.valid, list(trial.user_attrs["features"]))
-
-    best, pareto, chosen_by = _chosen(study, split.y[split.valid], options, valid_scores)
-    features = list(best.user_attrs["features"])
-    params = {k[4:]: v for k, v in best.params.items() if k.startswith("lgb:")}
-    fit = refit(best)
-    test = fit.scores(split, split.test, features)
-    baseline: dict[str, Any] = {}
-    if options.baseline:
-        every = fit_lightgbm(split, list(candidates), params, num_boost_round=rounds, early_stopping_rounds=stop,
-                             seed=options.seed, n_jobs=options.n_jobs)
-        all_test = every.scores(split, split.test, list(candidates))
-        baseline = {"all_features_valid_auc": every.valid_auc, "all_features_test_auc": all_test["auc"],
-                    "all_features_test_logloss": all_test["logloss"], "all_features_n": len(candidates)}
-    metrics = {
-        **baseline,
-        "valid_auc": float(best.values[0]), "test_auc": test["auc"], "test_logloss": test["logloss"],
-        "n_features": len(features), "candidates": len(candidates),
-        "search_seconds_this_worker": round(seconds, 3),
-    }
-    return SearchResult(
-        method="optuna", features=features, metrics=metrics,
-        extra=_study_extra(study, best, pareto, chosen_by, ran, options),
-    )
+    best, pareto, chosen_by = _chosen(study, td.y[td.valid], options, lambda t: refit(t).predict(td.valid))
+    fitted = refit(best)
+    outcome = evaluator.outcome(fitted, quiet)
+    metrics = {**outcome.metrics, "n_features": len(fitted.features), "candidates": len(candidates),
+               "search_seconds_this_worker": round(seconds, 3)}
+    if fitted.params is not None:
+        metrics.setdefault("params_after", fitted.params)
+    result = SearchResult(method="optuna", features=list(fitted.features), metrics=metrics,
+                          embedding_dims=outcome.embedding_dims, interactions=outcome.interactions,
+                          extra={**outcome.extra, **_study_extra(study, best, pareto, chosen_by, ran, options)})
+    return result, outcome.files

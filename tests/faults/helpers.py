@@ -26,7 +26,7 @@ def autofeat(*argv: str, cwd: Path = ROOT, code: str | None = None, timeout: flo
 # at a point set by an event, not by a sleep.
 KILL_AT_FIT = """
 import os, signal, sys
-from autofeat.searching import optuna_search as m
+from autofeat.searching.evaluators import lightgbm_eval as m
 real, calls = m.fit_lightgbm, [0]
 def fit(*a, **k):
     calls[0] += 1

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow  # a job run several times in subprocesses: second
 # `autofeat ARGV` whose search clock jumps 1000 s per LightGBM fit.
 FAKE_CLOCK = """
 import sys, time, types
-from autofeat.searching import optuna_search as m
+from autofeat.searching.evaluators import lightgbm_eval as m
 clock, real = [0.0], m.fit_lightgbm
 def fit(*a, **k):
     clock[0] += 1000.0

@@ -18,7 +18,9 @@ from autofeat.encode.training import load_training_data  # noqa: E402
 from autofeat.errors import DataError, OptionError  # noqa: E402
 from autofeat.models.backbones import BACKBONES  # noqa: E402
 from autofeat.searching.gates import base  # noqa: E402
-from autofeat.searching.gates.base import GateOptions  # noqa: E402
+from autofeat.searching.candidates import Candidates  # noqa: E402
+from autofeat.searching.gates.options import GateOptions, options_for  # noqa: E402
+from autofeat.searching.registry import gate_search  # noqa: E402
 from tests.searching.helpers import scramble_test_rows as _scramble_test_rows  # noqa: E402
 
 SPEC = CTRSpec(n_informative=4, n_noise=4, n_uniform_noise=1, max_cardinality=2000, max_noise_cardinality=20000)
@@ -116,11 +118,11 @@ def test_exported_model_predicts_like_the_retrained_one(planted, method, backbon
     table, _, ranking = planted
     small = {}
     if backbone != "deepfm":  # they cost more per row: fewer rows, a narrower model
-        table, small = table.slice(0, 20_000), dict(dim=8, hidden=(32,), pairs_top=5)
-    opts = GateOptions(model=backbone, search_epochs=2, epochs=2, penalty=20.0, **small, **FAST)
-    feats = ranking.top(12)
-    td = load_training_data(table, "click", feats, kinds={f: ranking.feature(f).kind for f in feats})
-    arch = base._method(method)(td, ranking, opts, True)
+        table, small = table.slice(0, 20_000), dict(dim=8, hidden=(32,), **({"pairs_top": 5} if method == "optinter" else {}))
+    opts = options_for(method, dict(model=backbone, search_epochs=2, epochs=2, **small, **FAST))
+    cands = Candidates.from_ranking(ranking, 12)
+    td = load_training_data(table, "click", list(cands.features), kinds=dict(cands.kinds))
+    arch = gate_search(method)(td, cands, opts, True)
     model, cross, _ = base.retrain(td, arch, opts, True)
     compact = export_compact(model, td, arch, cross_keys=cross[2] if cross else None)
     feed = Feed(td.ids[:, arch.fields], td.y, None if cross is None else cross[0])

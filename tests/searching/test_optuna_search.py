@@ -191,7 +191,7 @@ def test_flagged_columns_are_candidates_only_when_named(data_csv, tmp_path):
 def test_search_encodes_features_as_the_ranking_did(tmp_path):
     # An integer column is categorical by default; forced numeric in the ranking, the search
     # must bin it as numeric too (not re-infer it).
-    from autofeat.searching import optuna_search as mod
+    from autofeat.searching import candidates as mod  # every search's data path
 
     table, _ = make_ctr(8000, seed=4)
     seen = {}

@@ -1,7 +1,11 @@
 """LightGBM on a feature subset of :class:`~autofeat.encode.training.TrainingData` (the same
 train-only vocabularies and split as the torch searches): categorical ids as categoricals
 (0: out of vocabulary or missing), numeric fields as their bin numbers (missing: NaN), early
-stopping and Optuna pruning on the validation split."""
+stopping and Optuna pruning on the validation split.
+
+Space sections it reads: ``feature_subset`` (which candidates) and ``lightgbm`` (the
+booster's parameters; ``num_boost_round`` and ``early_stopping_rounds`` fixed values); see
+:mod:`autofeat.searching.spaces`."""
 
 from __future__ import annotations
 
@@ -13,9 +17,12 @@ import numpy as np
 
 from autofeat._threads import cap_jobs
 from autofeat.encode.training import TrainingData
+from autofeat.searching.candidates import Candidates
+from autofeat.searching.evaluators.base import Outcome, select_features
 from autofeat.searching.metrics import log_loss, roc_auc
+from autofeat.searching.spaces import SearchSpace
 
-__all__ = ["LightGBMFit", "fit_lightgbm"]
+__all__ = ["LightGBMFit", "fit_lightgbm", "LightGBMEvaluator"]
 
 
 @dataclass
@@ -100,3 +107,88 @@ def fit_lightgbm(
     best = booster.best_iteration or booster.current_iteration()
     auc = booster.best_score.get("valid", {}).get("auc", float("nan"))
     return LightGBMFit(booster, float(auc), int(best))
+
+
+@dataclass
+class LightGBMConfig:
+    """A trial's configuration: a feature subset and booster parameters."""
+
+    features: list[str]
+    params: dict[str, Any]
+
+
+@dataclass
+class LightGBMTrial:
+    """A configuration trained on the train split."""
+
+    config: LightGBMConfig
+    fit: LightGBMFit
+    td: TrainingData
+
+    @property
+    def features(self) -> list[str]:
+        return self.config.features
+
+    @property
+    def valid_auc(self) -> float:
+        return self.fit.valid_auc
+
+    @property
+    def params(self) -> int | None:
+        return None  # a booster's size is not what a user trades AUC for here
+
+    def attrs(self) -> dict[str, Any]:
+        return {"best_iteration": self.fit.best_iteration}
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        return self.fit.predict(self.td, rows, self.features)
+
+
+class LightGBMEvaluator:
+    """LightGBM over feature subsets of ``td`` (the candidates, in ranking order) and the
+    ``[lightgbm]`` section's parameters.
+
+    Args:
+        td: the candidates' training data.
+        space: the study's space.
+        candidates: the candidates (their names, in ranking order, are the subsets' pool).
+        options: the study's options (``seed``, ``n_jobs``, ``baseline``).
+    """
+
+    name = "lightgbm"
+    sections = ("feature_subset", "lightgbm")
+    default_space = ("feature_subset", "lightgbm")
+    second_objectives = ("n_features",)
+    warmup_steps = 20  # boosting rounds: the first say little
+
+    def __init__(self, td: TrainingData, space: SearchSpace, candidates: Candidates, options: Any) -> None:
+        self.td = td
+        self.space = space
+        self.candidates = list(candidates.features)
+        self.options = options
+        self.rounds = int(space.get("lightgbm", "num_boost_round", default=300).fixed)
+        self.stop = int(space.get("lightgbm", "early_stopping_rounds", default=30).fixed)
+
+    def suggest(self, trial: Any) -> LightGBMConfig:
+        features = select_features(trial, self.space, self.candidates)
+        params = {key: p.suggest(trial, prefix="lgb:") for key, p in self.space.sections.get("lightgbm", {}).items()
+                  if key not in ("num_boost_round", "early_stopping_rounds")}
+        return LightGBMConfig(features, params)
+
+    def fit(self, config: LightGBMConfig, trial: Any = None) -> LightGBMTrial:
+        fit = fit_lightgbm(self.td, config.features, config.params, num_boost_round=self.rounds,
+                           early_stopping_rounds=self.stop, seed=self.options.seed, n_jobs=self.options.n_jobs,
+                           trial=trial)
+        return LightGBMTrial(config, fit, self.td)
+
+    def outcome(self, fitted: LightGBMTrial, quiet: bool) -> Outcome:
+        td = self.td
+        test = fitted.fit.scores(td, td.test, fitted.features)
+        metrics: dict[str, Any] = {}
+        if self.options.baseline:  # the same parameters on every candidate
+            every = self.fit(LightGBMConfig(list(self.candidates), fitted.config.params))
+            all_test = every.fit.scores(td, td.test, every.features)
+            metrics = {"all_features_valid_auc": every.valid_auc, "all_features_test_auc": all_test["auc"],
+                       "all_features_test_logloss": all_test["logloss"], "all_features_n": len(self.candidates)}
+        metrics.update(valid_auc=fitted.valid_auc, test_auc=test["auc"], test_logloss=test["logloss"])
+        return Outcome(metrics, extra={"evaluator": self.name})

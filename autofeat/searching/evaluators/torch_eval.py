@@ -14,17 +14,27 @@ factorize); see :mod:`autofeat.searching.spaces`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from autofeat.encode.training import TrainingData
+from autofeat.searching.candidates import Candidates
+from autofeat.searching.evaluators.base import Outcome, select_features
 from autofeat.searching.gates.base import Arch, GateOptions, retrain
 from autofeat.searching.spaces import SearchSpace
 
 __all__ = ["TorchTrial", "TorchEvaluator"]
+
+
+@dataclass
+class TorchConfig:
+    """A trial's configuration: the architecture and the names of its fields."""
+
+    arch: Arch
+    features: list[str]
 
 
 @dataclass
@@ -39,39 +49,68 @@ class TorchTrial:
     compact: Any
     valid_auc: float
     epochs: int
+    td: TrainingData
+    device: Any
+    seconds: float = 0.0
 
     @property
     def params(self) -> int:
         """Parameters of the exported model."""
         return int(self.compact.n_params())
 
+    def attrs(self) -> dict[str, Any]:
+        return {"params": self.params, "epochs": self.epochs}
+
+    def feed(self) -> Any:
+        from autofeat.models.trainer import Feed
+
+        return Feed(self.td.ids[:, self.arch.fields], self.td.y, None if self.cross is None else self.cross[0],
+                    self.device)
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        from autofeat.models.trainer import predict
+
+        return predict(self.model, self.feed(), rows)
+
 
 class TorchEvaluator:
-    """Architectures over ``td``'s fields (the candidates, in ranking order), trained with
-    ``options`` (backbone, width, epochs, learning rate, ... of the gate searches).
+    """Architectures over ``td``'s fields (the candidates, in ranking order) trained with the
+    study's torch options (backbone, width, epochs, ... as for the gate searches).
 
     Args:
         td: the candidates' training data.
         space: the study's space.
-        pairs: candidate field pairs (indices into ``td.fields``) for ``[interactions]``.
-        options: training options; ``dim`` is replaced by ``max(choices)`` of
+        candidates: the candidates (their ranked pairs feed ``[interactions]``).
+        options: the study's options; :meth:`~autofeat.searching.optuna_search.OptunaSearchOptions.gate_options`
+            gives the training options, whose ``dim`` is replaced by ``max(choices)`` of
             ``[embedding_dims]`` when the space has that section.
     """
 
-    def __init__(self, td: TrainingData, space: SearchSpace, pairs: Sequence[tuple[int, int]],
-                 options: GateOptions) -> None:
+    name = "torch"
+    sections = ("feature_subset", "embedding_dims", "interactions")
+    default_space = ("feature_subset", "embedding_dims")
+    second_objectives = ("n_features", "params")
+    warmup_steps = 1  # epochs
+
+    def __init__(self, td: TrainingData, space: SearchSpace, candidates: Candidates, options: Any) -> None:
+        from autofeat.models.trainer import resolve_device
+
         self.td = td
         self.space = space
-        self.pairs = list(pairs) if space.has("interactions") else []
+        self.candidates = candidates
+        self.baseline = bool(options.baseline)
+        gate: GateOptions = options.gate_options()
+        top_pairs = int(space.get("interactions", "top_pairs", default=10).fixed) if space.has("interactions") else 0
+        self.pairs = candidates.pairs(td.names, top_pairs) if top_pairs else []
         dims = space.get("embedding_dims", "choices").choices if space.has("embedding_dims") else None
         self.dim_choices = sorted(int(d) for d in dims) if dims else []
-        self.options = replace(options, dim=max(self.dim_choices)) if self.dim_choices else options
+        self.options = replace(gate, dim=max(self.dim_choices)) if self.dim_choices else gate
+        self.device = resolve_device(self.options.device)
 
-    def arch(self, trial: Any, select: Any) -> tuple[Arch, list[str]]:
-        """The trial's architecture (``select(trial)`` picks the fields' names), suggested
-        through ``trial`` (a live trial or an ``optuna.trial.FixedTrial`` of stored params)."""
+    def suggest(self, trial: Any) -> TorchConfig:
+        """The trial's architecture, suggested through ``trial``."""
         td = self.td
-        names = select(trial) if self.space.has("feature_subset") else list(td.names)
+        names = select_features(trial, self.space, list(td.names))
         index = {n: i for i, n in enumerate(td.names)}
         fields = sorted(index[n] for n in names)
         arch = Arch(fields=fields)
@@ -93,11 +132,43 @@ class TorchEvaluator:
                 if a in kept and b in kept:  # a pair of a dropped field has no method to choose
                     arch.pairs.append((a, b))
                     arch.pair_methods.append(str(trial.suggest_categorical(f"pair:{k}", choices)))
-        return arch, [td.names[f] for f in fields]
+        return TorchConfig(arch, [td.names[f] for f in fields])
 
-    def fit(self, arch: Arch, features: list[str], trial: Any = None, prune: bool = True) -> TorchTrial:
-        """Train ``arch``; with ``trial`` and ``prune``, report every epoch's valid AUC and
-        prune there (Optuna prunes single-objective studies only)."""
+    def warm_start(self) -> dict[str, Any]:
+        """The ranking's guess, enqueued as a new study's first trial: fields with evidence
+        in the ranking get the widest width (the stronger half) or the next one, the others
+        the narrowest; a pair whose level counts showed a gain is memorized, one with a
+        factorized gain only is factorized, the rest naive; every candidate is kept. The
+        study then searches around it, and a guess that does not validate as well as what it
+        finds is not the result."""
+        td, c = self.td, self.candidates
+        params: dict[str, Any] = {}
+        top_k = self.space.get("feature_subset", "top_k")
+        if self.space.has("feature_subset") and top_k.low is not None and top_k.high is not None:
+            params["top_k"] = len(td.names)  # the draw's range is cut to the candidates
+            flags_for = int(self.space.get("feature_subset", "include_flags_for", default=0).fixed or 0)
+            params.update({f"use:{n}": True for n in td.names[:flags_for]})
+        if self.dim_choices:
+            choices = self.dim_choices
+            strong = [n for n in c.informative() if n in td.names]
+            strong.sort(key=lambda n: -c.relevance[n])
+            width = {n: choices[0] for n in td.names}
+            for i, n in enumerate(strong):
+                width[n] = choices[-1] if i < (len(strong) + 1) // 2 else choices[max(len(choices) - 2, 0)]
+            if bool(self.space.get("embedding_dims", "per_field", default=True).fixed):
+                params.update({f"dim:{n}": w for n, w in width.items()})
+            else:
+                params["dim"] = choices[len(choices) // 2]
+        if self.pairs:
+            allowed = list(self.space.get("interactions", "choices").choices or ("naive", "memorize", "factorize"))
+            for k, (a, b) in enumerate(self.pairs):
+                method = {"count": "memorize", "factorized": "factorize"}.get(c.pair_hint(td.names[a], td.names[b]),
+                                                                             "naive")
+                params[f"pair:{k}"] = method if method in allowed else allowed[0]
+        return params
+
+    def fit(self, config: TorchConfig, trial: Any = None) -> TorchTrial:
+        """Train ``config.arch``; with ``trial``, report every epoch's valid AUC and prune there."""
         from autofeat.models.export import export_compact
 
         def report_and_prune(epoch: int, auc: float, _ll: float) -> None:
@@ -107,7 +178,33 @@ class TorchEvaluator:
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned at epoch {epoch}")
 
-        on_score = report_and_prune if trial is not None and prune else None
-        model, cross, report = retrain(self.td, arch, self.options, quiet=True, on_score=on_score)
-        compact = export_compact(model, self.td, arch, cross_keys=cross[2] if cross else None)
-        return TorchTrial(arch, features, model, cross, compact, float(report.best_auc), report.epochs_run)
+        t0 = time.perf_counter()
+        on_score = report_and_prune if trial is not None else None
+        model, cross, report = retrain(self.td, config.arch, self.options, quiet=True, on_score=on_score)
+        compact = export_compact(model, self.td, config.arch, cross_keys=cross[2] if cross else None)
+        return TorchTrial(config.arch, config.features, model, cross, compact, float(report.best_auc),
+                          report.epochs_run, self.td, self.device, time.perf_counter() - t0)
+
+    def outcome(self, fitted: TorchTrial, quiet: bool) -> Outcome:
+        """Valid and test scores of the chosen fit (the model the trial had: same seed), its
+        compact export as ``model.pt``, and the plain backbone on every candidate."""
+        from autofeat.models.trainer import evaluate
+        from autofeat.searching.gates.base import plain_baseline
+
+        td, arch = self.td, fitted.arch
+        feed = fitted.feed()
+        valid_auc, valid_ll = evaluate(fitted.model, feed, td.valid)
+        test_auc, test_ll = evaluate(fitted.model, feed, td.test)
+        baseline = plain_baseline(td, self.options, quiet)[0] if self.baseline else {}
+        names = td.names
+        dims = fitted.compact.field_dims()
+        metrics = {**baseline, "valid_auc": valid_auc, "valid_logloss": valid_ll, "test_auc": test_auc,
+                   "test_logloss": test_ll, "params_after": fitted.params, "retrain_seconds": round(fitted.seconds, 3)}
+        return Outcome(
+            metrics,
+            embedding_dims={names[f]: int(d) for f, d in zip(arch.fields, dims)},
+            interactions=[{"features": [names[a], names[b]], "method": m}
+                          for (a, b), m in zip(arch.pairs, arch.pair_methods)],
+            extra={"evaluator": self.name, "model": self.options.model, "model_file": "model.pt"},
+            files={"model.pt": fitted.compact.write},
+        )

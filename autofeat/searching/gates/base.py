@@ -17,134 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from autofeat.encode.training import TrainingData, check_fractions, load_training_data, lookup_sorted
-from autofeat.errors import OptionError, check_finite
+from autofeat.encode.training import TrainingData, lookup_sorted
+from autofeat.errors import OptionError
 from autofeat.ranking.result import Ranking
+from autofeat.searching.candidates import Candidates, training_data
+from autofeat.searching.gates.options import TORCH_HINT, GateOptions, options_for, require_torch
 from autofeat.searching.registry import GATE_METHODS, METHODS, gate_search
 from autofeat.searching.result import SearchResult
 
-__all__ = ["GateOptions", "Arch", "run", "count_params", "cross_ids", "GATE_METHODS"]
-
-# Defaults of --search-epochs, per method.
-SEARCH_EPOCHS = {name: METHODS[name].search_epochs for name in GATE_METHODS}
-
-
-@dataclass(frozen=True)
-class GateOptions:
-    """Options of the differentiable searches (CLI flags have the same names with dashes).
-
-    Attributes:
-        model: backbone (lr, fm, deepfm, dcn, ipnn, dnn, autoint, finalmlp).
-        dim: embedding width of the supernet (DNIS prunes below it).
-        hidden: MLP widths of the backbone.
-        epochs: most epochs of the retrain (early stopping on validation AUC).
-        search_epochs: epochs of the search (None: 3 for OptFS and DNIS, 2 for OptInter, whose
-            supernet is the heaviest per step and whose few pair weights settle in two).
-        batch_size, lr, patience, stop_on, seed, n_jobs, device: training settings (see
-            :class:`~autofeat.models.trainer.TrainOptions`; early stopping on valid log loss
-            by default).
-        baseline: also train the same backbone on every candidate field, on the same split,
-            and report it as ``metrics.all_features_*`` (the figure the search must beat).
-        field_z: OptFS/DNIS: a field stays only if shuffling its values across the validation
-            rows raises the searched model's valid log loss by at least this many standard
-            errors (paired over rows); 0 keeps every field that has a kept value. When the
-            retrained model then validates worse than the baseline, it is retrained with the
-            test-dropped fields kept, and the lowest valid log loss of the two and the
-            baseline itself is the result (``field_check``).
-        path_tolerance: OptFS: the kept gate state is the sparsest along the search's path
-            whose valid AUC is within this of the best state's (and log loss within twice it).
-        max_features: clean features taken from the ranking, in order.
-        include: columns that are candidates whatever the ranking's flags (leak, id, ...).
-        min_count: train rows a value needs for its own id (rarer ones share the OOV id).
-        sample_rows, valid_fraction, test_fraction, time_column: data and split.
-        final_temp: OptFS: gate temperature at the last search epoch (from 1).
-        penalty: OptFS: sparsity weight; the penalty is ``penalty * mean(gates)``, so its
-            pull per value scales with 1/vocabulary size.
-        gate_lr: OptFS: Adam learning rate of the gates per 100 steps (scaled by 100 / steps
-            per epoch, so the gates travel as far per epoch at any data size).
-        rewind_epoch: OptFS: the retrain starts from the embeddings after this search epoch.
-        blocks: DNIS: frequency blocks per field.
-        arch_lr: DNIS/OptInter: learning rate of the selection weights.
-        l1: DNIS: L1 weight on the dimension weights.
-        keep: DNIS: fraction of embedding parameters kept.
-        pairs_top: OptInter: candidate pairs (the ranking's best pairs among the features).
-        cross_min_count: OptInter: train rows a cross value needs for its own id.
-        min_temp: OptInter: softmax temperature at the end of the search (from 1).
-        pair_penalty: OptInter: cost of a pair's weight on memorize (x1) and factorize (x0.5).
-    """
-
-    model: str = "deepfm"
-    dim: int = 16
-    hidden: tuple[int, ...] = (256, 128)
-    epochs: int = 10
-    search_epochs: int | None = None
-    batch_size: int | None = None
-    lr: float = 1e-3
-    patience: int = 1
-    stop_on: str = "logloss"
-    baseline: bool = True
-    field_z: float = 1.0
-    path_tolerance: float = 0.001
-    seed: int = 0
-    n_jobs: int | None = None
-    device: str = "cpu"
-    max_features: int = 40
-    include: tuple[str, ...] = ()
-    min_count: int = 2
-    sample_rows: int | None = None
-    valid_fraction: float = 0.1
-    test_fraction: float = 0.1
-    time_column: str | None = None
-    final_temp: float = 200.0
-    penalty: float = 20.0
-    gate_lr: float = 1e-2
-    rewind_epoch: int = 1
-    blocks: int = 4
-    arch_lr: float = 1e-2
-    l1: float = 1e-5
-    keep: float = 0.5
-    pairs_top: int = 10
-    cross_min_count: int = 5
-    min_temp: float = 0.01
-    pair_penalty: float = 1e-3
-
-    def check(self) -> None:
-        require_torch()
-        from autofeat.models.backbones import BACKBONES
-
-        if self.model not in BACKBONES:
-            raise OptionError(f"--model {self.model!r}: unknown (available: {', '.join(BACKBONES)})")
-        check_finite(self)
-        self.train_options(quiet=True).check()
-        check_fractions(self.valid_fraction, self.test_fraction, self.sample_rows)
-        for name in ("dim", "search_epochs", "max_features", "blocks", "cross_min_count"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise OptionError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
-        if not 0 < self.keep <= 1:
-            raise OptionError(f"--keep must be in (0, 1], got {self.keep}")
-        if self.final_temp < 1:
-            raise OptionError(f"--final-temp must be >= 1, got {self.final_temp}")
-        if not 0 < self.min_temp <= 1:
-            raise OptionError(f"--min-temp must be in (0, 1], got {self.min_temp}")
-        if self.penalty < 0 or self.l1 < 0 or self.pair_penalty < 0:
-            raise OptionError("--penalty, --l1 and --pair-penalty must be >= 0")
-        epochs = self.search_epochs or SEARCH_EPOCHS["optfs"]
-        if not 0 <= self.rewind_epoch <= epochs:
-            raise OptionError(f"--rewind-epoch must be in 0..--search-epochs ({epochs}), got {self.rewind_epoch}")
-        if self.path_tolerance < 0:
-            raise OptionError(f"--path-tolerance must be >= 0, got {self.path_tolerance}")
-        if self.field_z < 0:
-            raise OptionError(f"--field-z must be >= 0, got {self.field_z}")
-        if self.pairs_top < 0 or any(h < 1 for h in self.hidden):
-            raise OptionError("--pairs-top must be >= 0 and --hidden widths >= 1")
-
-    def train_options(self, quiet: bool) -> Any:
-        from autofeat.models.trainer import TrainOptions
-
-        return TrainOptions(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                            patience=self.patience, stop_on=self.stop_on, seed=self.seed, n_jobs=self.n_jobs,
-                            device=self.device, quiet=quiet)
-
+__all__ = ["GateOptions", "Arch", "run", "count_params", "cross_ids", "GATE_METHODS", "require_torch", "TORCH_HINT"]
 
 @dataclass
 class Arch:
@@ -190,22 +71,7 @@ def snapshot(model: Any) -> dict[str, Any]:
 
 def search_epochs(options: GateOptions, method: str) -> int:
     """``--search-epochs``, or the method's default."""
-    return options.search_epochs or SEARCH_EPOCHS[method]
-
-
-TORCH_HINT = ("pip install 'autofeat[torch]' (CPU only, no CUDA download: "
-              "pip install torch --index-url https://download.pytorch.org/whl/cpu)")
-
-
-def require_torch() -> None:
-    """The gate methods and the torch evaluator train PyTorch models; torch is an optional
-    dependency (ranking, the Optuna/LightGBM search and the selector do without it), so say in
-    one line how to add it."""
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise OptionError(f"the torch CTR models (the gate methods optfs, dnis, optinter, and optuna with "
-                          f"--model) need PyTorch, which is not installed: {TORCH_HINT}") from None
+    return options.epochs_of_search(int(METHODS[method].search_epochs or 1))
 
 
 def device_of(options: GateOptions) -> Any:
@@ -236,39 +102,29 @@ def cross_ids(data: TrainingData, pairs: Sequence[tuple[int, int]], min_count: i
     return out, sizes, keys
 
 
-def _method(name: str) -> Callable[..., Arch]:
-    """The gate search ``name`` (found in the registry: this module imports no method, the
-    methods import it)."""
-    return gate_search(name)
-
-
 def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Path | None,
         options: GateOptions | None = None, *, header: bool = True, delimiter: str | None = None,
         quiet: bool = True) -> SearchResult:
-    """Search with ``method`` over the ranking's best features, retrain, export, report."""
+    """Search with ``method`` over the ranking's best features, retrain, export, report.
+    ``options``: the method's options type (a plain :class:`GateOptions` is taken as its
+    shared part)."""
     import torch
 
     from autofeat.models.trainer import Feed, resolve_device
 
-    options = options or GateOptions()
+    options = options_for(method, options)
     options.check()
-    search = _method(method)
+    search = gate_search(method)  # found in the registry: this module imports no method
     options = replace(options, search_epochs=search_epochs(options, method))  # recorded in the result
-    features = ranking.top(options.max_features, include=options.include)
-    if not features:
-        raise OptionError("the ranking has no clean feature to search over")
-    kinds = {f: ranking.feature(f).kind for f in features}
-    td = load_training_data(data, label, features, kinds=kinds, bins=int(ranking.options.get("bins", 20)),
-                            min_count=options.min_count, header=header, delimiter=delimiter,
-                            seed=options.seed, valid_fraction=options.valid_fraction,
-                            test_fraction=options.test_fraction, time_column=options.time_column,
-                            sample_rows=options.sample_rows)
+    candidates = Candidates.from_ranking(ranking, options.max_features, options.include)
+    features = list(candidates.features)
+    td = training_data(data, candidates, options, header=header, delimiter=delimiter)
     device = resolve_device(options.device)
     if options.n_jobs:
         torch.set_num_threads(options.n_jobs)
     baseline, base_fit = plain_baseline(td, options, quiet) if options.baseline else ({}, None)
     t0 = time.perf_counter()
-    arch = search(td, ranking, options, quiet)
+    arch = search(td, candidates, options, quiet)
     search_seconds = time.perf_counter() - t0
     if not arch.fields:
         raise OptionError(f"{method} kept no field: lower --penalty / --l1 or raise --keep")

@@ -25,15 +25,15 @@ the pruned model with early stopping (``stop_on``).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import torch
 from torch import nn
 
 from autofeat.encode.training import TrainingData
-from autofeat.searching.gates.base import (Arch, GateOptions, count_params, device_of, field_decision, search_epochs,
+from autofeat.searching.candidates import Candidates
+from autofeat.searching.gates.base import (Arch, count_params, device_of, field_decision, search_epochs,
                                           snapshot, supernet_feed)
+from autofeat.searching.gates.options import DNISOptions
 
 __all__ = ["DimGate", "frequency_blocks", "search"]
 
@@ -75,7 +75,7 @@ class DimGate(nn.Module):
         return emb * self.alpha[self.block_of[gids]], first
 
 
-def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) -> Arch:
+def search(td: TrainingData, candidates: Candidates, options: DNISOptions, quiet: bool) -> Arch:
     from autofeat.models.backbones import CTRModel
     from autofeat.models.trainer import ArchStep, fit
 

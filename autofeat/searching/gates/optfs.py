@@ -38,8 +38,10 @@ import torch
 from torch import nn
 
 from autofeat.encode.training import TrainingData
-from autofeat.searching.gates.base import (Arch, GateOptions, count_params, device_of, field_decision, search_epochs,
+from autofeat.searching.candidates import Candidates
+from autofeat.searching.gates.base import (Arch, count_params, device_of, field_decision, search_epochs,
                                           snapshot, supernet_feed)
+from autofeat.searching.gates.options import OptFSOptions
 
 __all__ = ["ValueGate", "choose_state", "search"]
 
@@ -82,7 +84,7 @@ def choose_state(path: list[dict[str, Any]], tolerance: float) -> int:
     return min(ok, key=lambda i: (path[i]["kept"], -i))
 
 
-def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) -> Arch:
+def search(td: TrainingData, candidates: Candidates, options: OptFSOptions, quiet: bool) -> Arch:
     from autofeat.models.backbones import CTRModel
     from autofeat.models.trainer import ArchStep, evaluate, fit, steps_per_epoch
 

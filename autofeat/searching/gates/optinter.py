@@ -15,46 +15,26 @@ argmax per pair, from scratch, and builds cross tables only for pairs that memor
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import torch
 
 from autofeat.encode.training import TrainingData
 from autofeat.errors import OptionError
 from autofeat.models.layers import PAIR_METHODS
-from autofeat.searching.gates.base import (Arch, GateOptions, count_params, cross_ids, device_of, search_epochs,
+from autofeat.searching.candidates import Candidates
+from autofeat.searching.gates.base import (Arch, count_params, cross_ids, device_of, search_epochs,
                                           supernet_feed)
+from autofeat.searching.gates.options import OptInterOptions
 
-__all__ = ["candidate_pairs", "search"]
-
-
-def candidate_pairs(td: TrainingData, ranking: Any, top: int) -> list[tuple[int, int]]:
-    """Up to ``top`` field pairs: the ranking's pair candidates among ``td``'s fields (count-based
-    and factorized gains, best first), then pairs of the best-ranked fields."""
-    index = {n: i for i, n in enumerate(td.names)}
-    out: list[tuple[int, int]] = []
-    for a, b in ranking.pair_candidates():
-        if a in index and b in index and a != b:
-            pair = tuple(sorted((index[a], index[b])))
-            if pair not in out:
-                out.append(pair)  # type: ignore[arg-type]
-    n = len(td.names)
-    for i in range(n):
-        for j in range(i + 1, n):
-            if len(out) >= top:
-                return out[:top]
-            if (i, j) not in out:
-                out.append((i, j))
-    return out[:top]
+__all__ = ["search"]
 
 
-def search(td: TrainingData, ranking: Any, options: GateOptions, quiet: bool) -> Arch:
+def search(td: TrainingData, candidates: Candidates, options: OptInterOptions, quiet: bool) -> Arch:
     from autofeat.models.backbones import CTRModel
     from autofeat.models.layers import PairInteractions
     from autofeat.models.trainer import ArchStep, fit
 
-    pairs = candidate_pairs(td, ranking, options.pairs_top)
+    pairs = candidates.pairs(td.names, options.pairs_top)
     if not pairs:
         raise OptionError("optinter needs at least two features and --pairs-top >= 1")
     cross, sizes, _ = cross_ids(td, pairs, options.cross_min_count)
