@@ -385,6 +385,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
         header=not args.no_header, delimiter=args.delimiter, ignore=args.ignore,
         numeric=args.numeric, categorical=args.categorical, quiet=args.quiet, **options,
     )
+    from autofeat.searching.result import NEGLIGIBLE_ROW_SHARE
+
     m = result.metrics
     if "all_features_test_auc" in m:
         n_all = m.get("all_features_n", m.get("candidates"))
@@ -394,8 +396,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
         print(f"{args.method} + {result.extra['model']}: valid AUC {m['valid_auc']:.4f}, test AUC {m['test_auc']:.4f}, "
               f"test logloss {m['test_logloss']:.4f}; params {m['params_before']:,} -> {m['params_after']:,}; "
               f"search {m['search_seconds']:.1f} s, retrain {m['retrain_seconds']:.1f} s")
-        print(f"{len(result.features)} of {m['candidates']} features: " + ", ".join(result.features))
-        dropped = result.extra.get("dropped_fields") or {}
+        used = result.used_features()  # OptFS: a field whose kept values cover ~0 rows is not used
+        print(f"{len(used)} of {m['candidates']} features used: " + ", ".join(used))
+        dropped = list(result.extra.get("dropped_fields") or {})
+        dropped += [f"{f} (its kept values cover under {NEGLIGIBLE_ROW_SHARE:.0%} of the rows)"
+                    for f in result.features if f not in used]
         if dropped:
             print("dropped: " + ", ".join(dropped))
         check = result.extra.get("field_check")

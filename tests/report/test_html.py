@@ -179,3 +179,20 @@ def test_gate_histogram_has_a_count_scale_the_threshold_and_the_occupied_range()
     assert max(x + w for x, w in bars) - min(x for x, _ in bars) > 0.6 * 960  # the bars use the width
     red = histograms([-1.0, 0.0, 1.0], [[5, 5]], title="t", row_labels=["e"])
     assert red.count('fill="#c0504d"><title>') == 1 and red.count('fill="#4878a8"><title>') == 1
+
+
+def test_the_search_summary_counts_fields_whose_values_cover_no_rows_as_dropped(tmp_path, monkeypatch, capsys):
+    import autofeat.searching.api as api
+    from autofeat.cli import main
+
+    doc = _optfs_doc()
+    doc["metrics"].update(all_features_test_auc=0.78, all_features_test_logloss=0.42)
+    res = SearchResult(method="optfs", features=doc["features"], metrics=doc["metrics"], kept_values=doc["kept_values"],
+                       extra={k: v for k, v in doc.items() if k not in {"method", "features", "metrics", "kept_values"}})
+    monkeypatch.setattr(api, "search", lambda *a, **k: res)
+    data = tmp_path / "d.csv"
+    data.write_text("a,click\n1,0\n2,1\n")
+    assert main(["search", str(data), "--label", "click", "--method", "optfs", "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "2 of 4 features used: a, b" in out
+    assert "dropped: z, n (its kept values cover under 1% of the rows)" in out
