@@ -67,6 +67,7 @@ class CategoricalEncoder:
         self._lut_base = 0
         self._lut_next = 1
         self._lut_type: pa.DataType | None = None
+        self._lut_vals = np.zeros(16, np.int64)  # the table's values in code order (code c at c - 1)
 
     @property
     def cardinality(self) -> int:
@@ -113,17 +114,22 @@ class CategoricalEncoder:
 
         values, valid = values_and_validity(arr.cast(pa.int64()))  # null slots: ignored
         codes = np.empty(len(arr), np.int32)
-        self._lut_next = remap_ints(values, valid, self._lut, self._lut_base, self._lut_next, codes)
+        fresh = np.empty(len(arr), np.int64)
+        start = self._lut_next
+        self._lut_next = remap_ints(values, valid, self._lut, self._lut_base, self._lut_next, codes, fresh)
+        if self._lut_next > start:
+            if self._lut_next - 1 > self._lut_vals.size:
+                grown = np.zeros(max(2 * self._lut_vals.size, self._lut_next - 1), np.int64)
+                grown[: start - 1] = self._lut_vals[: start - 1]
+                self._lut_vals = grown
+            self._lut_vals[start - 1: self._lut_next - 1] = fresh[: self._lut_next - start]
         return codes
 
     def _leave_lut(self) -> None:
         """Hand the table's vocabulary over to the hash-based path."""
         if self._lut is None:
             return
-        values, codes = self._lut_values()
-        ordered = np.empty(self._lut_next - 1, np.int64)
-        ordered[codes - 1] = values
-        self.values = from_numpy(ordered).cast(self._lut_type)
+        self.values = from_numpy(self._lut_vals[: self._lut_next - 1].copy()).cast(self._lut_type)
         self._lut = None
 
     def encode(self, arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -170,13 +176,48 @@ class CategoricalEncoder:
         seen = np.flatnonzero(self._lut)
         return seen + self._lut_base, self._lut[seen].astype(np.int64)
 
+    def values_since(self, k: int) -> pa.Array:
+        """The values of codes ``k + 1 .. cardinality`` in code order (no nulls): what a
+        batch, or a merge, added after the first ``k`` codes."""
+        if self._lut is not None:
+            return from_numpy(self._lut_vals[k: self._lut_next - 1].copy()).cast(self._lut_type)
+        if self.values is None:
+            return pa.array([], pa.null())
+        return self.values.slice(k)
+
+    def int_values_since(self, k: int) -> np.ndarray | None:
+        """:meth:`values_since` as int64 NumPy values for an integer column held in the lookup
+        table (no copy); None otherwise."""
+        if self._lut is None or self._lut_type is None or not pa.types.is_integer(self._lut_type):
+            return None
+        return self._lut_vals[k: self._lut_next - 1]
+
+    def canonical(self) -> tuple[CategoricalEncoder, np.ndarray]:
+        """An encoder of the same values numbered in ascending value order, and ``perm``
+        (int32, ``perm[old code] = new code``, ``perm[0] = 0``). Codes in order of first
+        appearance depend on the row order; these depend on the set of values only."""
+        k = self.cardinality
+        perm = np.zeros(k + 1, np.int32)
+        out = CategoricalEncoder()
+        if self._lut is not None:
+            values, codes = self._lut_values()  # ascending already
+            perm[codes] = np.arange(1, k + 1, dtype=np.int32)
+            out._lut, out._lut_base, out._lut_next, out._lut_type = perm[self._lut], self._lut_base, k + 1, self._lut_type
+            out._lut_vals = values.astype(np.int64)
+            return out, perm
+        if self.values is None or k == 0:
+            out.values = self.values
+            return out, perm
+        order = to_numpy(pc.sort_indices(self.values)).astype(np.int64)
+        perm[order + 1] = np.arange(1, k + 1, dtype=np.int32)
+        out.values = self.values.take(from_numpy(order))
+        return out, perm
+
     def values_of(self, codes: np.ndarray) -> pa.Array:
         """The raw values of ``codes`` as an Arrow array (null for code 0, missing)."""
         codes = np.asarray(codes, np.int64)
         if self._lut is not None:
-            raw = np.zeros(self._lut_next, np.int64)
-            values, lut_codes = self._lut_values()
-            raw[lut_codes] = values
+            raw = np.concatenate([[0], self._lut_vals[: self._lut_next - 1]])
             return from_numpy(raw[codes], mask=codes == 0).cast(self._lut_type)
         if self.values is None:
             return pa.nulls(len(codes))
@@ -187,7 +228,7 @@ class CategoricalEncoder:
         if code == 0:
             return "<missing>"
         if self._lut is not None:
-            return str(int(np.flatnonzero(self._lut == code)[0]) + self._lut_base)
+            return str(int(self._lut_vals[code - 1]))
         if self.values is None:
             return "<missing>"
         return str(self.values[code - 1].as_py())

@@ -63,6 +63,10 @@ class LabelParser:
             self._not_binary(vals, start, np.flatnonzero(bad)[0])
         return val
 
+    def merge(self, other: LabelParser) -> None:
+        """Take in the negative class seen by a parser of other rows of the same column."""
+        self._note_negatives("0" in other._negatives, "-1" in other._negatives)
+
     def _note_negatives(self, zero: bool, minus_one: bool) -> None:
         """0 and -1 are each accepted as the negative class, but not both in one column: with
         1 as well that is three classes (the rows would be silently merged)."""

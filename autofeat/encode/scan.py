@@ -2,6 +2,8 @@
 rows, and keep a seeded uniform sample of rows for the analyses that need rows (redundancy,
 pairs, duplicates).
 
+The pass is the sequential case of the reduction in :mod:`autofeat.encode.partial` (one
+partial takes every batch); its result depends on the rows, not on their order or batching.
 Memory is bounded by one batch plus the sample, whatever the file size.
 """
 
@@ -10,22 +12,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import partial
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from autofeat._progress import Progress
-from autofeat.encode.encoders import (
-    CategoricalEncoder,
-    Kind,
-    NumericEncoder,
-    infer_kind,
-    make_encoder,
-    quantile_edges_weighted,
-)
-from autofeat.encode.label import LabelParser
+from autofeat.encode.encoders import CategoricalEncoder, Kind, NumericEncoder, quantile_edges_weighted
 from autofeat.errors import DataError, OptionError
 from autofeat.io.arrow import to_numpy
 from autofeat.io.sources import SchemaChanged, Source, check_delimiter
@@ -111,42 +103,6 @@ def binned_views(sc: Scan, candidates: Collection[int], bins: int) -> Scan:
     return replace(sc, alt_encoders=alt_enc, alt_counts=alt_counts, alt_sample=alt_sample)
 
 
-class _Reservoir:
-    """Uniform sample of at most ``cap`` rows: every row gets a seeded random key, the rows
-    with the smallest keys are kept. Same seed and row order give the same sample, whatever
-    the batch sizes. Selection works on the keys alone; codes are gathered only for rows
-    that are kept."""
-
-    def __init__(self, cap: int, seed: int) -> None:
-        self.cap = cap
-        self.rng = np.random.default_rng([seed, 7])
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # codes, y, keys
-
-    def add(self, codes: np.ndarray, y: np.ndarray) -> None:
-        keys = self.rng.random(y.size)  # drawn for every row, so batching does not matter
-        if self.cap <= 0:
-            return
-        held = sum(p[2].size for p in self.parts)
-        if held + keys.size <= self.cap:
-            self.parts.append((codes, y, keys))
-            return
-        # The cap-th smallest key over held and new rows is the new cut-off.
-        pool = np.concatenate([p[2] for p in self.parts] + [keys])
-        cut = np.partition(pool, self.cap - 1)[self.cap - 1]
-        kept = [(c[:, k <= cut], yy[k <= cut], k[k <= cut]) for c, yy, k in self.parts]
-        mask = keys <= cut
-        kept.append((codes[:, mask], y[mask], keys[mask]))
-        self.parts = [p for p in kept if p[2].size]
-
-    def result(self, n_feat: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if not self.parts:
-            return np.zeros((n_feat, 0), np.int32), np.zeros(0, np.int8), np.zeros(0)
-        codes = np.ascontiguousarray(np.concatenate([p[0] for p in self.parts], axis=1))
-        y = np.concatenate([p[1] for p in self.parts])
-        keys = np.concatenate([p[2] for p in self.parts])
-        return codes, y, keys
-
-
 def resolve_columns(
     source: Source,
     label: str | int,
@@ -220,63 +176,29 @@ def _scan_once(
     seed: int,
     quiet: bool,
 ) -> Scan:
-    n_feat = len(features)
-    kinds: list[Kind] = []
-    encoders: list[CategoricalEncoder | NumericEncoder] = []
-    table = _CountTable(n_feat)
-    parser = LabelParser(label, source.name)
-    reservoir = _Reservoir(sample_rows if sample_rows else analysis_rows, seed)
-    n_rows = 0
+    # The sequential case of the reduction: one partial takes every batch in turn.
+    from autofeat.encode.partial import Partial, PartialSpec, plan_kinds
+
+    partial: Partial | None = None
     progress = Progress(source.size, source.unit, "scan", quiet)
     pool = ThreadPoolExecutor(max_workers=pa.cpu_count())
     try:
         for batch, done in source.batches():
-            if not encoders:
-                for name in features:
-                    dtype = batch.schema.field(name).type
-                    check_column_type(source.name, name, dtype, forced_numeric=name in numeric)
-                    kind: Kind = (
-                        "numeric" if name in numeric
-                        else "categorical" if name in categorical
-                        else infer_kind(dtype)
-                    )
-                    kinds.append(kind)
-                    encoders.append(make_encoder(kind, bins))
-            n = batch.num_rows
-            if n == 0:
-                continue
-            y = parser.parse(batch.column(label))
-            codes = np.empty((n_feat, n), np.int32)
+            if partial is None:
+                kinds = plan_kinds(source.name, batch.schema, features, numeric, categorical)
+                partial = Partial(PartialSpec(
+                    source=source.name, label=label, names=tuple(features), kinds=kinds,
+                    cap=sample_rows if sample_rows else analysis_rows, count_all=not sample_rows, seed=seed,
+                ))
             # Arrow's hashing and NumPy's gathers release the GIL: columns encode in parallel.
-            list(pool.map(partial(_encode_column, codes, batch, encoders, features), range(n_feat)))
-            if not sample_rows:
-                table.add(codes, y, [e.cardinality for e in encoders])
-            reservoir.add(codes, y)
-            n_rows += n
+            partial.add(batch, pool.map)
             progress.update_to(done)
     finally:
         pool.shutdown()
         progress.close()
-    if n_rows == 0:
+    if partial is None or partial.n_rows == 0:
         raise DataError(f"{source.name}: no data rows (only a header?)")
-    sample, sample_y, keys = reservoir.result(n_feat)
-    if sample_rows:
-        counts = count_codes(sample, sample_y, [e.cardinality for e in encoders])
-        total = sample_y.size
-        if sample.shape[1] > analysis_rows:
-            sel = np.sort(np.argpartition(keys, analysis_rows - 1)[:analysis_rows])
-            sample, sample_y = np.ascontiguousarray(sample[:, sel]), sample_y[sel]
-    else:
-        counts = table.result([e.cardinality for e in encoders])
-        total = n_rows
-    n_pos = int(counts[0][:, 1].sum())
-    sc = Scan(
-        source=source.name, label=label, names=features, kinds=kinds, encoders=encoders,
-        counts=counts, n_rows=total, n_pos=n_pos, sample=sample, sample_y=sample_y,
-        rows_read=n_rows,
-    )
-    # Integers are ids as often as counts: unless the kind was forced, both views are scored.
-    return binned_views(sc, [f for f, name in enumerate(features) if name not in categorical], bins)
+    return partial.finish(bins=bins, analysis_rows=analysis_rows, categorical=sorted(categorical))
 
 
 def check_column_type(source: str, name: str, dtype: pa.DataType, *, forced_numeric: bool) -> None:
@@ -289,10 +211,6 @@ def check_column_type(source: str, name: str, dtype: pa.DataType, *, forced_nume
                or pa.types.is_temporal(dtype) or pa.types.is_boolean(dtype) or pa.types.is_null(dtype))
     if forced_numeric and not numeric:
         raise OptionError(f"--numeric {name}: the column holds {dtype} values, not numbers, in {source}")
-
-
-def _encode_column(codes: np.ndarray, batch: Any, encoders: Sequence[Any], features: list[str], f: int) -> None:
-    codes[f] = encoders[f].encode(batch.column(features[f]))
 
 
 class _CountTable:

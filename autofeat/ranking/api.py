@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from autofeat._threads import limit_threads
+from autofeat.encode.engines import Engine, EngineOptions, detect_engine, scan_with_engine
 from autofeat.encode.scan import Scan, count_codes, scan
 from autofeat.errors import DataError, OptionError, check_finite
 from autofeat.io.sources import open_source
@@ -81,6 +82,8 @@ def rank(
     categorical: Sequence[str] = (),
     options: RankOptions | None = None,
     quiet: bool = True,
+    engine: Engine | None = None,
+    address: str | None = None,
     **option_values: Any,
 ) -> Ranking:
     """Rank every feature of ``data`` by cardinality-corrected mutual information with a binary
@@ -94,6 +97,11 @@ def rank(
         ignore, numeric, categorical: columns to skip, and column kinds to force.
         options: a :class:`RankOptions`; or give its fields as keyword arguments.
         quiet: no progress bar on stderr.
+        engine: where the scan runs: ``"local"`` (this process), ``"spark"`` or ``"dask"``
+            (default: the engine of a Spark or Dask DataFrame ``data``, else local). Every
+            engine gives the same ranking of the same rows; see :mod:`autofeat.encode.engines`.
+        address: the Spark master URL or Dask scheduler address (default: the active
+            session or client).
 
     Example:
         >>> import autofeat
@@ -114,6 +122,14 @@ def rank(
     options.check()
     with limit_threads(options.n_jobs):
         t0 = time.perf_counter()
+        engine = engine or detect_engine(data) or "local"
+        if engine != "local":
+            sc = scan_with_engine(
+                data, label, EngineOptions(engine, address), header=header, delimiter=delimiter,
+                ignore=ignore, numeric=numeric, categorical=categorical, bins=options.bins,
+                sample_rows=options.sample_rows, analysis_rows=options.analysis_rows, seed=options.seed,
+            )
+            return rank_scan(sc, options, scan_seconds=time.perf_counter() - t0)
         source = open_source(data, header=header, delimiter=delimiter)
         sc = scan(
             source, label, ignore=ignore, numeric=numeric, categorical=categorical,

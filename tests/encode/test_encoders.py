@@ -4,7 +4,7 @@ import numpy as np
 import pyarrow as pa
 
 from autofeat.encode.encoders import CategoricalEncoder, NumericEncoder, infer_kind
-from autofeat.encode.scan import _Reservoir
+from autofeat.encode.partial import _BottomK
 
 
 def test_categorical_codes_stable_across_batches():
@@ -59,14 +59,38 @@ def test_infer_kind():
     assert infer_kind(pa.timestamp("s")) == "numeric"
 
 
-def test_reservoir_is_uniform_and_batch_size_independent():
-    def run(batch):
-        res = _Reservoir(500, seed=3)
-        for start in range(0, 10_000, batch):
-            idx = np.arange(start, min(start + batch, 10_000))
-            res.add(idx[None, :].astype(np.int32), np.zeros(idx.size, np.int8))
-        return res.result(1)[0][0]
+def test_bottom_k_sample_is_uniform_and_independent_of_batches_and_order():
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 2**63, 10_000, dtype=np.int64).astype(np.uint64)
 
-    a, b = run(1000), run(777)
+    def run(order, batch):
+        res = _BottomK(500, 1)
+        for start in range(0, order.size, batch):
+            idx = order[start: start + batch]
+            res.add(idx[None, :].astype(np.int32), np.zeros(idx.size, np.int8), keys[idx])
+        return res.ordered()[0][0]
+
+    a = run(np.arange(10_000), 1000)
+    b = run(rng.permutation(10_000), 777)
     assert (a == b).all() and a.size == 500
     assert 3500 < a.mean() < 6500  # drawn from the whole range, not the head
+
+
+def test_canonical_codes_are_in_value_order_for_both_paths():
+    for arr in (pa.array([5, 3, None, 9, 3]), pa.array(["b", "a", None, "c", "a"])):
+        enc = CategoricalEncoder()
+        codes = enc.encode(arr)
+        canon, perm = enc.canonical()
+        new = perm[codes]
+        assert new.tolist() == [2, 1, 0, 3, 1]
+        assert canon.values_of(np.array([1, 2, 3])).to_pylist() == sorted({v for v in arr.to_pylist() if v is not None})
+        assert canon.encode(arr).tolist() == new.tolist()  # the canonical encoder keeps encoding so
+
+
+def test_values_since_gives_new_values_in_code_order():
+    for first, second in (([4, 2], [2, 7, 1]), (["x", "y"], ["y", "z", "w"])):
+        enc = CategoricalEncoder()
+        enc.encode(pa.array(first))
+        enc.encode(pa.array(second))
+        assert enc.values_since(2).to_pylist() == [second[1], second[2]]
+        assert enc.values_since(0).to_pylist() == first + [second[1], second[2]]
