@@ -199,6 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--top", type=_positive_int, default=20, help="features shown in the text summary (default 20)")
     r.add_argument("--quiet", action="store_true",
                    help="no progress bar and no notes on stderr; the summary or JSON still goes to stdout")
+    r.add_argument("--engine", choices=["local", "spark", "dask"], default="local",
+                   help="where the scan runs: this process, Spark or Dask; the same ranking either way "
+                        "(spark/dask: pip install 'autofeat[spark]' / 'autofeat[dask]')")
+    r.add_argument("--master", help="with --engine spark: the master URL (default: local[*]), e.g. spark://host:7077")
+    r.add_argument("--scheduler", help="with --engine dask: the scheduler address, e.g. tcp://host:8786 "
+                                       "(default: dask's local scheduler)")
 
     g = sub.add_parser("generate", help="write a CTR-like CSV or Parquet file with planted structure and its truth file")
     g.add_argument("out", help="output .csv/.tsv/.parquet file; the truth goes to OUT.truth.json")
@@ -328,10 +334,13 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     if args.out:  # before the ranking: nothing is computed or written for a bad --out
         check_out_dir(args.out)
         refuse_overwriting_input(args.data, [Path(args.out) / n for n in RANK_FILES], "--out")
+    if args.master and args.engine != "spark" or args.scheduler and args.engine != "dask":
+        raise OptionError("--master goes with --engine spark, --scheduler with --engine dask")
     ranking = rank(
         args.data, args.label, header=not args.no_header, delimiter=args.delimiter,
         ignore=args.ignore, numeric=args.numeric, categorical=args.categorical,
         options=_rank_options(args), quiet=args.quiet,
+        engine=args.engine, address=args.master or args.scheduler,
     )
     if args.out:
         ranking.save(args.out)

@@ -140,12 +140,13 @@ def _spark_frame(data: Any, master: str | None, header: bool, delimiter: str | N
     builder = SparkSession.builder.appName("autofeat")
     if master:
         builder = builder.master(master)
-    spark = builder.config("spark.sql.execution.arrow.maxRecordsPerBatch", str(_BATCH_ROWS)).getOrCreate()
+    spark = (builder.config("spark.sql.execution.arrow.maxRecordsPerBatch", str(_BATCH_ROWS))
+             .config("spark.ui.showConsoleProgress", "false").getOrCreate())
     path = str(data)
     if _is_parquet(path):
         return spark.read.parquet(path), path
     reader = spark.read.option("header", header).option("inferSchema", True)
-    frame = reader.option("sep", delimiter or _sniff(path)).csv(path)
+    frame = reader.option("sep", delimiter or _sniff(path, header)).csv(path)
     if not header:  # Spark names them _c0, _c1, ...; the local engine 0, 1, ...
         frame = frame.toDF(*[str(i) for i in range(len(frame.columns))])
     return frame, path
@@ -185,7 +186,7 @@ def _dask_frame(data: Any, header: bool, delimiter: str | None) -> tuple[Any, st
     # Arrow-backed columns keep integers with missing values integers, as the local engine reads them.
     if _is_parquet(path):
         return dd.read_parquet(path, dtype_backend="pyarrow"), path
-    frame = dd.read_csv(path, sep=delimiter or _sniff(path), header=0 if header else None,
+    frame = dd.read_csv(path, sep=delimiter or _sniff(path, header), header=0 if header else None,
                         dtype_backend="pyarrow", blocksize="64MB")
     return frame.rename(columns={c: str(c) for c in frame.columns}), path
 
@@ -234,7 +235,8 @@ def _is_parquet(path: str) -> bool:
     return p.suffix.lower() in (".parquet", ".pq")
 
 
-def _sniff(path: str) -> str:
+def _sniff(path: str, header: bool) -> str:
+    """The delimiter the local engine would use."""
     from autofeat.io.sources import open_source
 
-    return getattr(open_source(path), "delimiter", None) or ","
+    return getattr(open_source(path, header=header), "delimiter", None) or ","

@@ -133,3 +133,27 @@ def test_ranking_locally_imports_no_engine(tmp_path: Path):
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "loaded:"
+
+
+def test_cli_engine_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from autofeat.cli import main
+
+    path = tmp_path / "d.csv"
+    rng = np.random.default_rng(1)
+    rows = [f"{int(rng.random() < 0.3)},{rng.integers(0, 50)},s{rng.integers(0, 9)}" for _ in range(2_000)]
+    path.write_text("y,a,s\n" + "\n".join(rows) + "\n")
+    assert main(["rank", str(path), "--label", "y", "--format", "json", "--quiet", "--master", "local[2]"]) == 2
+    assert "--master goes with --engine spark" in capsys.readouterr().err
+    if not HAS_DASK:
+        pytest.skip("dask[distributed] is not installed (pip install 'autofeat[dask]')")
+    assert main(["rank", str(path), "--label", "y", "--format", "json", "--quiet"]) == 0
+    local = capsys.readouterr().out
+    assert main(["rank", str(path), "--label", "y", "--format", "json", "--quiet", "--engine", "dask"]) == 0
+    dask = capsys.readouterr().out
+
+    def names(text: str) -> list[tuple[str, float]]:
+        import json
+
+        return [(f["name"], round(f["score"], 9)) for f in json.loads(text)["features"]]
+
+    assert names(dask) == names(local)
