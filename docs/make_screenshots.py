@@ -86,7 +86,7 @@ def screenshot(browser: str, page: Path, png: Path, *, size: tuple[int, int] = S
 SHOTS = [
     ("report_ranking.png", "ranking", [], []),
     ("report_ranking_table.png", "ranking", ["Ranked features"], ["int_a", "num_signal"]),
-    ("report_ranking_charts.png", "ranking", ["Score vs cardinality", "Pairs"], []),
+    ("report_ranking_charts.png", "ranking", ["Score vs cardinality"], []),
     ("report_optuna.png", "optuna", [], []),
     ("report_optfs.png", "optfs", [], []),
     ("report_optfs_gates.png", "optfs", ["Gate values over the search", "Search: validation AUC per epoch"], []),
