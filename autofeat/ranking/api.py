@@ -90,8 +90,9 @@ def rank(
     label, in redundancy-aware order, with pairwise interaction gains and quality findings.
 
     Args:
-        data: a file path (CSV/TSV, optionally compressed, or Parquet) or an in-memory table
-            (pandas/polars DataFrame, numpy 2-D array, dict of columns, Arrow table).
+        data: a file path (CSV/TSV, optionally compressed, or Parquet; a folder of Parquet
+            files with a Spark or Dask engine), an in-memory table (pandas/polars DataFrame,
+            numpy 2-D array, dict of columns, Arrow table), or a Spark or Dask DataFrame.
         label: the label column's name (its index as text, e.g. ``"0"``, for a headerless file).
         header, delimiter: for delimited files.
         ignore, numeric, categorical: columns to skip, and column kinds to force.
