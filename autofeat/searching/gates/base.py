@@ -214,7 +214,7 @@ def _check_against_baseline(td: TrainingData, arch: Arch, fitted: tuple, search_
         extra["dropped_fields"] = {k: v for k, v in arch.extra.get("dropped_fields", {}).items() if k not in back}
         return replace(arch.restore, extra=extra, restore=None), fits["restored"][1]
     # The plain model: nothing is dropped or pruned; the search's per-field facts would mislead.
-    for key in ("kept_ratio", "kept_row_share", "block_dims"):
+    for key in ("kept_ratio", "kept_row_share", "kept_train_row_share", "block_dims"):
         extra.pop(key, None)
     extra["dropped_fields"] = {}
     return Arch(fields=list(range(len(td.sizes))), extra=extra), base_fit

@@ -154,11 +154,17 @@ def search(td: TrainingData, candidates: Candidates, options: OptFSOptions, quie
     finally:
         gate.mask = None
     valid_ids = td.ids[td.valid]
+    # Rows per value id on the train split (evenly spaced rows past 2M: a share needs no more).
+    train_rows = td.train[:: max(1, td.train.size // 2_000_000)]
+    train_counts = [np.bincount(td.ids[train_rows, k], minlength=size).astype(np.float64)
+                    for k, size in enumerate(td.sizes)]
 
     def value_shares(mask: np.ndarray) -> dict[str, dict[str, float]]:
-        return {"kept_ratio": {names[k]: float(mask[offsets[k]:offsets[k + 1]].mean()) for k in range(len(td.sizes))},
-                "kept_row_share": {names[k]: float(mask[offsets[k] + valid_ids[:, k]].mean())
-                                   for k in range(len(td.sizes))}}
+        fields = range(len(td.sizes))
+        return {"kept_ratio": {names[k]: float(mask[offsets[k]:offsets[k + 1]].mean()) for k in fields},
+                "kept_row_share": {names[k]: float(mask[offsets[k] + valid_ids[:, k]].mean()) for k in fields},
+                "kept_train_row_share": {names[k]: float(train_counts[k] @ mask[offsets[k]:offsets[k + 1]]
+                                                         / max(train_counts[k].sum(), 1.0)) for k in fields}}
 
     restore = None
     if len(fields) < len(open_fields):  # some fields failed the test: keep the way back
