@@ -58,6 +58,8 @@ def test_search_report_screenshots(tmp_path):
     pages = SHOTS["build_reports"](tmp_path, rows=20_000, which=("optuna", "optfs"))
     assert "optuna" in pages
     _screens(pages, tmp_path, ("optuna", "optfs"))
+    if "optfs" in pages:  # the search records the training rows' share
+        assert "share of training rows whose value is kept" in pages["optfs"].read_text()
 
 
 def _dom_after(page: Path, script: str) -> str:
