@@ -104,6 +104,25 @@ class _ParquetSource(Source):
         return _rows_done(self.file.iter_batches(batch_size=self.batch_rows))
 
 
+class _ParquetFolderSource(Source):
+    """A folder of Parquet files (a partitioned table, as Spark and Dask write them), read file
+    after file in name order."""
+
+    def __init__(self, path: Path, parts: list[Path], batch_rows: int) -> None:
+        self.parts = [_ParquetSource(p, batch_rows) for p in parts]
+        self.name = str(path)
+        self.names = self.parts[0].names
+        for part in self.parts[1:]:
+            if part.names != self.names:
+                raise DataError(f"{part.name}: columns {part.names[:8]} differ from {self.parts[0].name}'s "
+                                f"{self.names[:8]}")
+        self.size = sum(p.size for p in self.parts)
+        self.unit = "rows"
+
+    def batches(self) -> Iterator[tuple[pa.RecordBatch, int]]:
+        return _rows_done(batch for part in self.parts for batch, _ in part.batches())
+
+
 class _CsvSource(Source):
     """CSV/TSV parsed by pyarrow's streaming reader on a background thread.
 
@@ -485,7 +504,10 @@ def _open_source(data: Any, *, header: bool, delimiter: str | None, names: list[
         if not path.exists():
             raise DataError(f"{path}: no such file")
         if path.is_dir():
-            raise DataError(f"{path}: is a folder, not a data file")
+            parts = sorted(path.rglob("*.parquet"))
+            if not parts:
+                raise DataError(f"{path}: is a folder, not a data file (a folder must hold .parquet files)")
+            return _ParquetFolderSource(path, parts, batch_rows)
         if not stat.S_ISREG(path.stat().st_mode):
             raise DataError(f"{path}: not a regular file (a pipe, socket or device); autofeat reads its input "
                             "more than once: save it to a file first")

@@ -153,3 +153,15 @@ def test_row_sample_is_the_same_for_the_same_rows_in_any_partition():
     assert np.array_equal(a.sample, b.sample)
     c = merge_all(_partials(t, [t], cap=500, seed=1)).finish(bins=20, analysis_rows=500)
     assert not np.array_equal(a.sample, c.sample)  # the seed picks another sample
+
+
+def test_a_parquet_folder_ranks_as_its_table(tmp_path):
+    import pyarrow.parquet as pq
+
+    t = _table(4_000)
+    (tmp_path / "sub").mkdir()
+    pq.write_table(t.slice(0, 1_500), tmp_path / "part-0.parquet")
+    pq.write_table(t.slice(1_500), tmp_path / "sub" / "part-1.parquet")
+    folder = scan(open_source(tmp_path), "click")
+    _same_scan(scan(open_source(t), "click"), folder)
+    assert folder.source == str(tmp_path)
