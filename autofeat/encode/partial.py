@@ -152,6 +152,28 @@ class Partial:
         self.sample = _BottomK(spec.cap, n)
         self.n_rows = 0
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What travels between workers: each column's values (in code order), counts and
+        value hashes, trimmed to the vocabulary; the sample; the label's negatives. Lookup
+        tables and spare capacity stay behind (they can be far larger than the values)."""
+        cards = self.cardinalities()
+        regions = [self.table.region(f, int(c) + 1) for f, c in enumerate(cards)]
+        return {"spec": self.spec, "values": [e.values_since(0) for e in self.encoders],
+                "table": np.concatenate(regions) if regions else np.zeros((0, 3), np.int64),
+                "negatives": self.parser._negatives, "sample": self.sample, "n_rows": self.n_rows}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["spec"])  # type: ignore[misc]
+        for enc, values in zip(self.encoders, state["values"]):
+            if len(values):
+                enc.encode(values)  # distinct values: codes 1..k in the same order
+        cards = self.cardinalities()
+        self.table = _Regions(cards + 1, 3, np.int64)
+        self.table.flat[:] = state["table"]
+        self.hashed = cards.copy()
+        self.parser._negatives = set(state["negatives"])
+        self.sample, self.n_rows = state["sample"], state["n_rows"]
+
     def cardinalities(self) -> np.ndarray:
         return np.array([e.cardinality for e in self.encoders], np.int64)
 

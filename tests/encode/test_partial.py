@@ -165,3 +165,13 @@ def test_a_parquet_folder_ranks_as_its_table(tmp_path):
     folder = scan(open_source(tmp_path), "click")
     _same_scan(scan(open_source(t), "click"), folder)
     assert folder.source == str(tmp_path)
+
+
+def test_a_partial_travels_without_its_lookup_tables():
+    import pickle
+
+    t = _table(3_000)
+    a, b = _partials(t, [t.slice(0, 1_000), t.slice(1_000)])
+    whole = merge_all(_partials(t, [t])).finish(bins=20, analysis_rows=2_000)
+    moved = pickle.loads(pickle.dumps(a)).merge(pickle.loads(pickle.dumps(b)))
+    _same_scan(whole, moved.finish(bins=20, analysis_rows=2_000))
