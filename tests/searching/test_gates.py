@@ -79,6 +79,12 @@ def test_optfs_path_choice() -> None:
     assert choose_state(path, 0.001) == 2
     assert choose_state(path, 0.0) == 1
     assert choose_state(path, 1.0) == 3
+    # No state near both bests (the best AUC's log loss is far off the lowest): it used to
+    # raise on min() of nothing; the lowest log loss among those near the best AUC is taken.
+    apart = [{"kept": 100, "valid_auc": 0.80, "valid_logloss": 0.50},
+             {"kept": 60, "valid_auc": 0.7995, "valid_logloss": 0.48},
+             {"kept": 10, "valid_auc": 0.70, "valid_logloss": 0.40}]
+    assert choose_state(apart, 0.001) == 1
 
 
 @pytest.mark.slow

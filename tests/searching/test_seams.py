@@ -110,7 +110,7 @@ def test_each_gate_method_has_its_own_options_type():
 
 
 def test_a_setting_of_another_method_is_refused_by_name(ranked, tmp_path, capsys):
-    torch = pytest.importorskip("torch")  # noqa: F841 (the gate options check it)
+    pytest.importorskip("torch")  # the gate options check it
     table, _, ranking = ranked
     with pytest.raises(OptionError, match="penalty is an option of --method optfs"):
         autofeat.search(table, "click", method="dnis", ranking=ranking, penalty=5.0)

@@ -76,11 +76,15 @@ class ValueGate(nn.Module):
 
 def choose_state(path: list[dict[str, Any]], tolerance: float) -> int:
     """Index of the sparsest state whose valid AUC is within ``tolerance`` of the best and
-    whose valid log loss is within ``2 * tolerance`` of the best (the later one on a tie)."""
+    whose valid log loss is within ``2 * tolerance`` of the best (the later one on a tie).
+    When no state is near both bests (the best-AUC state's log loss is far off the lowest),
+    the lowest log loss among the states near the best AUC."""
     best_auc = max(p["valid_auc"] for p in path)
     best_ll = min(p["valid_logloss"] for p in path)
-    ok = [i for i, p in enumerate(path)
-          if p["valid_auc"] >= best_auc - tolerance and p["valid_logloss"] <= best_ll + 2 * tolerance]
+    near_auc = [i for i, p in enumerate(path) if p["valid_auc"] >= best_auc - tolerance]
+    ok = [i for i in near_auc if path[i]["valid_logloss"] <= best_ll + 2 * tolerance]
+    if not ok:  # min() of nothing raised here on 6k generated rows
+        return min(near_auc, key=lambda i: (path[i]["valid_logloss"], path[i]["kept"], -i))
     return min(ok, key=lambda i: (path[i]["kept"], -i))
 
 
