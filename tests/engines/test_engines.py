@@ -5,6 +5,8 @@ same order and the same scores to 1e-9 with the same sample seed."""
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ from autofeat.encode.engines import detect_engine, require
 from autofeat.errors import OptionError
 
 HAS_SPARK = importlib.util.find_spec("pyspark") is not None
+HAS_JAVA = shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
 HAS_DASK = importlib.util.find_spec("distributed") is not None and importlib.util.find_spec("dask") is not None
 OPTIONS = {"analysis_rows": 4_000, "seed": 3}
 
@@ -112,6 +115,7 @@ def spark():  # type: ignore[no-untyped-def]
 
 @pytest.mark.slow
 @pytest.mark.skipif(not HAS_SPARK, reason="pyspark is not installed (pip install 'autofeat[spark]')")
+@pytest.mark.skipif(not HAS_JAVA, reason="Spark needs a Java runtime (17): no java on PATH and no JAVA_HOME")
 def test_spark_ranking_equals_local(spark, parquet_dir: Path, local_ranking: autofeat.Ranking):  # type: ignore[no-untyped-def]
     frame = spark.read.parquet(str(parquet_dir)).repartition(3)
     ranking = autofeat.rank(frame, label="click", **OPTIONS)
