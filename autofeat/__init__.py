@@ -29,14 +29,16 @@ __all__ = [
     "Ranking",
     "SearchResult",
     "rank",
+    "save",
     "search",
+    "write_report",
     "__version__",
 ]
 
 if TYPE_CHECKING:
     from autofeat.ranking.api import RankOptions, rank
     from autofeat.ranking.result import Ranking
-    from autofeat.searching.api import search
+    from autofeat.api import save, search, write_report
     from autofeat.searching.result import SearchResult
     from autofeat.selector import AutoFeatSelector
 
@@ -45,7 +47,9 @@ _LAZY = {
     "RankOptions": ("autofeat.ranking.api", "RankOptions"),
     "Ranking": ("autofeat.ranking.result", "Ranking"),
     "AutoFeatSelector": ("autofeat.selector", "AutoFeatSelector"),  # needs scikit-learn
-    "search": ("autofeat.searching.api", "search"),
+    "search": ("autofeat.api", "search"),
+    "save": ("autofeat.api", "save"),
+    "write_report": ("autofeat.api", "write_report"),
     "SearchResult": ("autofeat.searching.result", "SearchResult"),
 }
 

@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="no progress bar and no notes on stderr; the summary or JSON still goes to stdout")
     r.add_argument("--engine", choices=["local", "spark", "dask"], default="local",
                    help="where the scan runs: this process, Spark or Dask; the same ranking either way "
-                        "(spark/dask: pip install 'autofeat[spark]' / 'autofeat[dask]')")
+                        "(spark/dask: pip install 'autofeat[spark]' / 'autofeat[dask]'; default local)")
     r.add_argument("--master", help="with --engine spark: the master URL (default: local[*]), e.g. spark://host:7077")
     r.add_argument("--scheduler", help="with --engine dask: the scheduler address, e.g. tcp://host:8786 "
                                        "(default: dask's local scheduler)")
@@ -343,7 +343,9 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         engine=args.engine, address=args.master or args.scheduler,
     )
     if args.out:
-        ranking.save(args.out)
+        from autofeat.report.outputs import save_ranking
+
+        save_ranking(ranking, args.out)
     left_out = ranking.left_out()
     if left_out and not args.quiet:
         shown = ", ".join(f"{n} ({k})" for n, k in left_out)
@@ -357,7 +359,7 @@ def _cmd_rank(args: argparse.Namespace) -> int:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    from autofeat.searching.api import search
+    from autofeat.api import search
 
     check_out_dir(args.out)  # before the search: a bad --out was found when the results were saved
     refuse_overwriting_input(args.data, [Path(args.out) / n for n in SEARCH_FILES], "--out")
@@ -509,7 +511,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     data = out / "data.csv"
     truth = write_ctr_csv(data, args.rows, seed=args.seed)
     ranking = rank(data, "click", options=None, quiet=args.quiet, seed=args.seed)
-    ranking.save(out / "rank")
+    from autofeat.report.outputs import save_ranking
+
+    save_ranking(ranking, out / "rank")
     print(_summary(ranking, 15))
     top = set(ranking.top(len(truth["informative"]) + 2))
     found = sorted(top & set(truth["informative"]))

@@ -447,7 +447,8 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
     from autofeat.ranking.api import RankOptions, rank
     from autofeat.ranking.result import Ranking
     from autofeat.io.files import refuse_link
-    from autofeat.searching.api import search
+    from autofeat.api import search
+    from autofeat.report.outputs import save_ranking
 
     job = load_job(path)
     say = log or (lambda msg: None)
@@ -473,7 +474,7 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
                                quiet=quiet, **read_opts, **cols)
             except DataError as e:  # named after the file's keys, not the CLI's flags
                 raise DataError(f"{job.path}: {_in_job_terms(str(e))}") from None
-            ranking.save(rank_dir)
+            save_ranking(ranking, rank_dir)
             manifest.record("rank", rank_key, [rank_dir / "ranking.json"], time.perf_counter() - t)
             outcome["rank"] = "ran"
         say(f"rank: {outcome['rank']}")

@@ -217,7 +217,7 @@ class AutoFeatSelector(SelectorMixin, BaseEstimator):
     def _search(self, table: pa.Table, label: str, ranking: Any, candidates: list[str]) -> list[str]:
         from dataclasses import replace
 
-        from autofeat.searching.api import search
+        from autofeat.searching.api import run_search as search
 
         # Search only over the features the ranking already selected.
         trimmed = replace(ranking, features=[f for f in ranking.features if f.name in set(candidates)])

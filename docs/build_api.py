@@ -38,6 +38,8 @@ ITEMS = [
     ("autofeat.ranking.quality.QualityThresholds", QualityThresholds),
     ("autofeat.AutoFeatSelector", autofeat.AutoFeatSelector),
     ("autofeat.search", autofeat.search),
+    ("autofeat.save", autofeat.save),
+    ("autofeat.write_report", autofeat.write_report),
     ("autofeat.SearchResult", autofeat.SearchResult),
     ("autofeat.searching.optuna_search.OptunaSearchOptions", OptunaSearchOptions),
     ("autofeat.searching.spaces.load_space", load_space),
@@ -61,7 +63,7 @@ ITEMS = [
     ("autofeat.datasets.CTRSpec", CTRSpec),
     ("autofeat.AutofeatError", autofeat.AutofeatError),
 ]
-METHODS = {"Ranking": ["top", "feature", "to_dict", "to_json", "load", "to_tsv", "to_frame", "save", "report"],
+METHODS = {"Ranking": ["top", "feature", "why", "to_dict", "to_json", "load", "to_tsv", "to_frame"],
            "AutoFeatSelector": ["fit", "transform"],
            "Candidates": ["from_ranking", "pairs"],
            "Evaluator": ["suggest", "fit", "outcome"],

@@ -40,7 +40,7 @@ def build_reports(out: Path, *, rows: int = 20_000, seed: int = 0,
     spec = CTRSpec(n_informative=5, n_noise=4, n_uniform_noise=1, max_cardinality=2000, max_noise_cardinality=20000)
     table, _ = make_ctr(rows, spec=spec, seed=seed)
     ranking = autofeat.rank(table, "click")
-    ranking.save(out / "rank")
+    autofeat.save(ranking, out / "rank")
     paths = {"ranking": out / "rank" / "report.html"}
     if "optuna" in which:
         autofeat.search(table, "click", method="optuna", ranking=ranking, out=out / "optuna", n_trials=12,

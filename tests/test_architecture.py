@@ -10,14 +10,9 @@ ROOT = Path(__file__).resolve().parents[1] / "autofeat"
 # Stage of each package (modules at the package root: shared helpers, or the entry points;
 # "" is autofeat/__init__.py, the public API, beside the CLI).
 STAGES = {"_threads": 0, "_progress": 0, "_toml": 0, "errors": 0, "io": 1, "encode": 2, "datasets": 2, "ranking": 3,
-          "models": 4, "searching": 4, "report": 5, "selector": 6, "jobs": 6, "cli": 7, "": 7}
-# Rendering reached from results (lazily); docs/architecture.md, "Known backward edges".
-ALLOWED = {
-    ("autofeat.ranking.result", "autofeat.report.html"),
-    ("autofeat.searching.result", "autofeat.report.search_html"),
-    ("autofeat.searching.gates.base", "autofeat.report.search_html"),
-    ("autofeat.searching.optuna_search", "autofeat.report.search_html"),
-}
+          "models": 4, "searching": 4, "report": 5, "api": 6, "selector": 6, "jobs": 6, "cli": 7, "": 7}
+# None left: results are plain data, report/outputs.py renders and writes them.
+ALLOWED: set[tuple[str, str]] = set()
 
 
 def _modules() -> dict[str, ast.Module]:

@@ -10,6 +10,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import autofeat
 from autofeat import AutoFeatSelector
 
 
@@ -118,7 +119,7 @@ def test_selector_with_search_keeps_a_subset_of_the_ranked_features(tmp_path):
     assert chosen and chosen <= ranked
     assert sel.search_result_.method == "optuna"
     assert set(sel.search_result_.features) == chosen
-    sel.search_result_.report(tmp_path / "r.html")
+    autofeat.write_report(sel.search_result_, tmp_path / "r.html")
     assert "Optimization history" in (tmp_path / "r.html").read_text()
     assert len(sel.search_result_.to_frame()) >= 6
 

@@ -260,32 +260,6 @@ class Ranking:
 
         return pd.DataFrame([f.to_dict() for f in self.features])
 
-    def report_html(self) -> str:
-        from autofeat.report.html import ranking_html
-
-        return ranking_html(self)
-
-    def save(self, out_dir: str | Path, *, html: bool = True) -> list[Path]:
-        """Write ``ranking.json``, ``ranking.tsv`` and ``report.html`` into ``out_dir``.
-
-        Everything is rendered in memory first, then the files are written under temporary
-        names and renamed together, so a failure (a full disk) leaves none of them.
-        """
-        from autofeat.io.files import write_files_atomic
-
-        out = Path(out_dir)
-        files: dict[Path, str] = {out / "ranking.json": self.to_json(), out / "ranking.tsv": self.to_tsv()}
-        if html:
-            files[out / "report.html"] = self.report_html()
-        return write_files_atomic(files)
-
-    def report(self, path: str | Path) -> Path:
-        """Write the HTML report alone to ``path``."""
-        from autofeat.io.files import write_text_atomic
-
-        write_text_atomic(path, self.report_html())
-        return Path(path)
-
 
 def _excluded(f: FeatureScore) -> bool:
     from autofeat.ranking.quality import EXCLUDING

@@ -1,4 +1,4 @@
-"""``autofeat.search``: one entry point for every search method."""
+"""One entry point for every search method (:func:`autofeat.search` adds the output folder)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,10 @@ from autofeat.ranking.result import Ranking
 from autofeat.searching.registry import METHODS
 from autofeat.searching.result import SearchResult
 
-__all__ = ["search", "METHODS"]
+__all__ = ["run_search", "METHODS"]
 
 
-
-def search(
+def run_search(
     data: Any,
     label: str | int,
     *,
@@ -34,37 +33,9 @@ def search(
     quiet: bool = True,
     **options: Any,
 ) -> SearchResult:
-    """Search over the ranking's best features; returns the :class:`SearchResult` that the CLI
-    writes as ``result.json``.
-
-    Args:
-        data, label, header, delimiter, ignore, numeric, categorical: as for
-            :func:`autofeat.rank`; they shape the ranking made here when ``ranking`` is omitted
-            (the search encodes each feature with the kind the ranking gave it).
-        method: ``"optuna"`` (LightGBM evaluator over feature subsets and hyperparameters),
-            ``"optfs"`` (value gates), ``"dnis"`` (embedding dimensions) or ``"optinter"``
-            (pair interaction methods); the last three train a torch CTR model
-            (see :mod:`autofeat.searching.gates`).
-        ranking: a :class:`Ranking`, or the path of a ``ranking.json``; ranked here if omitted,
-            on the train split's rows only, so no validation or test row shapes the candidates.
-        out: folder for ``result.json`` and ``report.html`` (optuna: also the study's journal,
-            so a re-run continues the study; gates: also the compact ``model.pt``); a
-            temporary folder for optuna, nothing written for the gates, when omitted.
-        options: fields of :class:`~autofeat.searching.optuna_search.OptunaSearchOptions`
-            (``n_trials``, ``space``, ``storage``, ``study_name``, ``seed``, ...) for optuna, of
-            the method's options type for the others
-            (:class:`~autofeat.searching.gates.options.OptFSOptions` and its siblings: the
-            shared ``model``, ``dim``, ``search_epochs``, ``device``, ... and the method's own,
-            e.g. ``penalty`` for optfs); another method's setting is refused by name.
-
-    Example:
-        >>> import autofeat
-        >>> from autofeat.datasets import make_ctr
-        >>> table, truth = make_ctr(20_000, seed=0)
-        >>> result = autofeat.search(table, "click", n_trials=3)
-        >>> result.metrics["test_auc"] > 0.6
-        True
-    """
+    """The search behind :func:`autofeat.search`, which also writes the output folder: the
+    same arguments; ``out`` here is only where an Optuna study keeps its journal (a temporary
+    folder when None); nothing else is written."""
     from autofeat.ranking.api import rank
 
     if method not in METHODS:
@@ -109,7 +80,7 @@ def search(
         if method != "optuna":
             from autofeat.searching.gates.base import run
 
-            return run(method, data, str(label), ranking, out, opts, header=header,  # type: ignore[arg-type]
+            return run(method, data, str(label), ranking, opts, header=header,  # type: ignore[arg-type]
                        delimiter=delimiter, quiet=quiet)
         from autofeat.searching.optuna_search import optuna_search
 

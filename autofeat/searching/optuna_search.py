@@ -320,7 +320,8 @@ def optuna_search(
     delimiter: str | None = None,
     quiet: bool = True,
 ) -> SearchResult:
-    """Run (or continue) a study over the ranking's best features and write ``result.json``."""
+    """Run (or continue) a study over the ranking's best features (its journal, by default,
+    in ``out_dir``); the caller writes the result (:mod:`autofeat.report.outputs`)."""
     import optuna
 
     options = options or OptunaSearchOptions()
@@ -399,11 +400,7 @@ def _run_study(out: Path, options: OptunaSearchOptions, evaluator: Evaluator, ca
     finally:
         bar.close()
     seconds = time.perf_counter() - t0
-    result, files = _result(study, evaluator, candidates, options, ran, seconds, quiet)
-    from autofeat.report.search_html import search_html
-
-    result.save(out, html=search_html(result.to_dict()), files=files)
-    return result
+    return _result(study, evaluator, candidates, options, ran, seconds, quiet)
 
 
 # Smaller trials whose refit is compared with the best trial's before the best is kept.
@@ -510,9 +507,9 @@ def auc_standard_error(auc: float, n_pos: int, n_neg: int) -> float:
 
 
 def _result(study: Any, evaluator: Evaluator, candidates: Sequence[str], options: OptunaSearchOptions,
-            ran: int, seconds: float, quiet: bool) -> tuple[SearchResult, dict[str, Any]]:
+            ran: int, seconds: float, quiet: bool) -> SearchResult:
     """The chosen trial refitted (deterministic, same seed: the model the trial had), scored
-    on test by its evaluator; ``(result, files to write beside result.json)``."""
+    on test by its evaluator; its files (``model.pt``) are the result's artifacts."""
     import optuna
 
     td = evaluator.td
@@ -532,5 +529,6 @@ def _result(study: Any, evaluator: Evaluator, candidates: Sequence[str], options
         metrics.setdefault("params_after", fitted.params)
     result = SearchResult(method="optuna", features=list(fitted.features), metrics=metrics,
                           embedding_dims=outcome.embedding_dims, interactions=outcome.interactions,
-                          extra={**outcome.extra, **_study_extra(study, best, pareto, chosen_by, ran, options)})
-    return result, outcome.files
+                          extra={**outcome.extra, **_study_extra(study, best, pareto, chosen_by, ran, options)},
+                          artifacts=outcome.files)
+    return result

@@ -1,4 +1,5 @@
-"""The search stage's result, shared by every method: ``result.json``.
+"""The search stage's result, shared by every method: ``result.json`` (written with the rest
+of the output folder by :mod:`autofeat.report.outputs`).
 
     {"method": str, "features": [str, ...],
      "kept_values": {field: int, ...},            # value-gate methods only
@@ -10,9 +11,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +38,12 @@ class SearchResult:
     interactions: list[dict[str, Any]] = field(default_factory=list)
     kept_values: dict[str, int] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Files handed over beside result.json (name -> a function writing that file at the path
+    # it is given: the torch searches' model.pt); not part of result.json.
+    artifacts: dict[str, Callable[[Path], object]] = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self) if f.name != "artifacts"}
         extra = d.pop("extra")
         if d["kept_values"] is None:
             d.pop("kept_values")
@@ -47,27 +52,6 @@ class SearchResult:
 
     def to_json(self) -> str:
         return dumps(self.to_dict())
-
-    def save(self, out_dir: str | Path, *, html: str | None = None,
-             files: dict[str, Callable[[Path], object]] | None = None) -> list[Path]:
-        """Write ``result.json``, ``report.html`` (when given) and ``files`` (name -> a function
-        writing that file at the path it is given, e.g. the model) all or none."""
-        from autofeat.io.files import write_files_atomic
-
-        out = Path(out_dir)
-        group: dict[Path, Any] = {out / name: write for name, write in (files or {}).items()}
-        group[out / "result.json"] = self.to_json()
-        if html is not None:
-            group[out / "report.html"] = html
-        return write_files_atomic(group)
-
-    def report(self, path: str | Path) -> Path:
-        """Write the HTML report (history, importances, selected features) to ``path``."""
-        from autofeat.io.files import write_text_atomic
-        from autofeat.report.search_html import search_html
-
-        write_text_atomic(path, search_html(self.to_dict()))
-        return Path(path)
 
     def to_frame(self):  # type: ignore[no-untyped-def]
         """The trial history as a pandas DataFrame (number, value, state)."""

@@ -119,5 +119,5 @@ def test_count_integers_rank_by_their_binned_signal(seed):
 
 def test_chosen_kind_reaches_the_json(tmp_path):
     r = autofeat.rank(_counts_table(1, 20_000), label="y")
-    doc = autofeat.Ranking.load(r.save(tmp_path)[0]).feature("count")
+    doc = autofeat.Ranking.load(autofeat.save(r, tmp_path)[0]).feature("count")
     assert doc.kind == "numeric" and {"categorical", "numeric"} <= set(doc.kind_scores)

@@ -116,7 +116,7 @@ def test_top_levels_are_counted_from_the_scan_and_saved(tmp_path):
     levels = r.feature("n").top_levels
     assert len(levels) == 5 and all(rows == 1 for _, rows, _ in levels)
     assert [v for v, _, _ in levels] == sorted((v for v, _, _ in levels), key=lambda s: float(s[1:].split(",")[0]))
-    r.save(tmp_path)
+    autofeat.save(r, tmp_path)
     assert Ranking.load(tmp_path).feature("c").top_levels == r.feature("c").top_levels
 
 
@@ -182,7 +182,7 @@ def test_gate_histogram_has_a_count_scale_the_threshold_and_the_occupied_range()
 
 
 def test_the_search_summary_counts_fields_whose_values_cover_no_rows_as_dropped(tmp_path, monkeypatch, capsys):
-    import autofeat.searching.api as api
+    import autofeat.api as api
     from autofeat.cli import main
 
     doc = _optfs_doc()

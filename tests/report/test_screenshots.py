@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+import autofeat
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = runpy.run_path(str(ROOT / "docs" / "make_screenshots.py"), run_name="make_screenshots")
 BROWSER = SHOTS["find_chromium"]()
@@ -75,7 +77,7 @@ def _dom_after(page: Path, script: str) -> str:
 
 def test_the_table_sorts_filters_and_expands_in_a_browser(tmp_path, ctr_ranking):
     page = tmp_path / "report.html"
-    ctr_ranking.report(page)
+    autofeat.write_report(ctr_ranking, page)
     dom = _dom_after(page, """
         var t=document.getElementById("features");
         t.tHead.rows[0].cells[3].click();  // score, ascending

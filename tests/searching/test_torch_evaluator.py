@@ -128,3 +128,30 @@ def test_a_killed_torch_study_resumes_without_losing_or_repeating_a_trial(tmp_pa
     assert len(params) == len(set(params))  # the killed trial's retry is the only run of its parameters
     assert json.loads((out / "result.json").read_text())["n_trials"] + \
         json.loads((out / "result.json").read_text())["n_pruned"] == 4
+
+
+def test_a_new_torch_study_starts_from_the_rankings_guess(data, tmp_path):
+    from autofeat.searching.candidates import Candidates
+    from autofeat.searching.optuna_search import WARM_START
+
+    table, ranking = data
+    res = autofeat.search(table, "click", ranking=ranking, out=tmp_path, model="fm", baseline=False,
+                          space=("embedding_dims", "interactions"), **{**FAST, "n_trials": 2})
+    study = optuna.load_study(study_name="autofeat", storage=open_storage(None, tmp_path))
+    first = study.trials[0]
+    assert first.user_attrs.get(WARM_START) and not study.trials[1].user_attrs.get(WARM_START)
+    cands = Candidates.from_ranking(ranking, FAST["max_features"])
+    strong = set(cands.informative())
+    widths = {k[4:]: v for k, v in first.params.items() if k.startswith("dim:")}
+    assert strong and set(widths) == set(cands.features)
+    assert min(widths[f] for f in strong) > max((w for f, w in widths.items() if f not in strong), default=0)
+    for k, (a, b) in enumerate(cands.pairs(list(cands.features), 10)):
+        hint = cands.pair_hint(cands.features[a], cands.features[b])
+        assert first.params[f"pair:{k}"] == {"count": "memorize", "factorized": "factorize"}.get(hint, "naive")
+    # the pick among trials minimizes the exported model's size, not the number of features
+    assert "features" not in res.extra["chosen_by"] or "parameters" in res.extra["chosen_by"]
+    # a resumed study does not queue the guess again
+    autofeat.search(table, "click", ranking=ranking, out=tmp_path, model="fm", baseline=False,
+                    space=("embedding_dims", "interactions"), **{**FAST, "n_trials": 3})
+    study = optuna.load_study(study_name="autofeat", storage=open_storage(None, tmp_path))
+    assert sum(bool(t.user_attrs.get(WARM_START)) for t in study.trials) == 1 and len(study.trials) == 3

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -102,12 +101,12 @@ def cross_ids(data: TrainingData, pairs: Sequence[tuple[int, int]], min_count: i
     return out, sizes, keys
 
 
-def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Path | None,
-        options: GateOptions | None = None, *, header: bool = True, delimiter: str | None = None,
-        quiet: bool = True) -> SearchResult:
-    """Search with ``method`` over the ranking's best features, retrain, export, report.
-    ``options``: the method's options type (a plain :class:`GateOptions` is taken as its
-    shared part)."""
+def run(method: str, data: Any, label: str, ranking: Ranking, options: GateOptions | None = None, *,
+        header: bool = True, delimiter: str | None = None, quiet: bool = True) -> SearchResult:
+    """Search with ``method`` over the ranking's best features, retrain, export; the result
+    carries the compact model as its ``model.pt`` artifact (written with the rest by
+    :func:`autofeat.report.outputs.save_search`). ``options``: the method's options type (a
+    plain :class:`GateOptions` is taken as its shared part)."""
     import torch
 
     from autofeat.models.trainer import Feed, resolve_device
@@ -168,15 +167,9 @@ def run(method: str, data: Any, label: str, ranking: Ranking, out_dir: str | Pat
                "retrain_history": report.history,
                "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(options).items()},
                "rows": {"train": int(td.train.size), "valid": int(td.valid.size), "test": int(td.test.size)},
-               **arch.extra},
+               "model_file": "model.pt", **arch.extra},
+        artifacts={"model.pt": compact.write},
     )
-    if out_dir is not None:
-        from autofeat.report.search_html import search_html
-
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        result.extra["model_file"] = "model.pt"
-        result.save(out, html=search_html(result.to_dict()), files={"model.pt": compact.write})
     return result
 
 
