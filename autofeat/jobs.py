@@ -47,7 +47,7 @@ import time
 import types
 import typing
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -349,6 +349,25 @@ def _hash(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def _rank_key(job: Job, data_key: str) -> str:
+    return _hash("rank", data_key, job.data, job.rank)
+
+
+def _prune_key(job: Job, rank_key: str) -> str:
+    return _hash("prune", rank_key, job.top_k, *([job.include] if job.include else []))
+
+
+def _search_key(spec: dict[str, Any], prune_key: str) -> str:
+    """The hash of an ``[[search]]`` step: its table without the budget (trials, timeout)."""
+    return _hash("search", prune_key, {k: v for k, v in spec.items() if k not in _SEARCH_BUDGET})
+
+
+def _study_name(spec: dict[str, Any], key: str) -> str:
+    """An Optuna search's study, named after the step's inputs: a crash with the same inputs
+    resumes it, changed inputs start a new one instead of mixing candidate sets."""
+    return f"{spec.get('study', spec['name'])}-{key[:8]}"
+
+
 @contextmanager
 def _locked(out: Path) -> Iterator[None]:
     """Hold ``OUT/.lock`` for the run; on every way out (done, an error, Ctrl-C) remove it, and
@@ -440,10 +459,16 @@ def _finished_trials(result: dict[str, Any]) -> int:
     return int(result.get("n_trials", 0)) + int(result.get("n_pruned", 0))
 
 
-def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[str, str]:
+def run_job(path: str | Path, *, quiet: bool = True, log: Any = None, workers: int = 1,
+            prepare_only: bool = False) -> dict[str, str]:
     """Run a job file; returns each step's outcome: ``"ran"``, ``"skipped"`` or, for an
     Optuna search whose ``timeout`` ended this run before ``trials`` finished trials,
-    ``"partial"`` (the next run continues it)."""
+    ``"partial"`` (the next run continues it).
+
+    With ``workers`` > 1, that many worker processes share the Optuna searches' trials: this
+    run, after its rank and prune steps and under its lock, is one of them and starts the
+    others (:func:`autofeat.fleet.fleet`). ``prepare_only``: the rank and prune steps only
+    (what ``autofeat worker`` needs before it joins the studies)."""
     from autofeat.ranking.api import RankOptions, rank
     from autofeat.ranking.result import Ranking
     from autofeat.io.files import refuse_link
@@ -453,7 +478,7 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
     job = load_job(path)
     say = log or (lambda msg: None)
     outcome: dict[str, str] = {}
-    with _locked(job.out):
+    with _locked(job.out), ExitStack() as stack:
         # Subfolders we write into must be ours: a link (rank -> /elsewhere) sent files outside OUT.
         for d in ["rank", *(f"search-{s['name']}" for s in job.searches)]:
             refuse_link(job.out / d)
@@ -463,7 +488,7 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
         cols = {k: job.data.get(k, []) for k in ("ignore", "numeric", "categorical")}
 
         rank_dir = job.out / "rank"
-        rank_key = _hash("rank", data_key, job.data, job.rank)
+        rank_key = _rank_key(job, data_key)
         if manifest.fresh("rank", rank_key, [rank_dir / "ranking.json"]):
             outcome["rank"] = "skipped"
             ranking = Ranking.load(rank_dir)
@@ -483,7 +508,7 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
             candidates = ranking.top(job.top_k, include=job.include)
         except OptionError as e:
             raise OptionError(f"{job.path}: prune.include: {e}") from None
-        prune_key = _hash("prune", rank_key, job.top_k, *([job.include] if job.include else []))
+        prune_key = _prune_key(job, rank_key)
         prune_file = job.out / "candidates.json"
         if manifest.fresh("prune", prune_key, [prune_file]):
             outcome["prune"] = "skipped"
@@ -494,6 +519,13 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
             manifest.record("prune", prune_key, [prune_file], 0.0)
             outcome["prune"] = "ran"
         say(f"prune: {outcome['prune']} ({len(candidates)} candidates)")
+        if prepare_only:
+            return outcome
+        share = None  # with workers: this process's share of the cores (the workers run until the block ends)
+        if workers > 1:
+            from autofeat.fleet import fleet
+
+            share = stack.enter_context(fleet(job, workers, quiet=quiet, say=say))
 
         results = {}
         for spec in job.searches:
@@ -504,8 +536,10 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
             # The budget (trials, timeout) is left out of the hash that names the study and
             # recorded beside it: raising trials continues the same study with the extra
             # trials; a budget its complete study already covers skips the step.
-            key = _hash("search", prune_key, {k: v for k, v in spec.items() if k not in _SEARCH_BUDGET})
+            key = _search_key(spec, prune_key)
             trials = opts["n_trials"] if method == "optuna" else None
+            if share is not None:
+                opts["n_jobs"] = min(opts.get("n_jobs") or share, share)
             if manifest.fresh(step, key, [sdir / "result.json"], trials=trials):
                 outcome[step] = "skipped"
             else:
@@ -513,7 +547,7 @@ def run_job(path: str | Path, *, quiet: bool = True, log: Any = None) -> dict[st
                 # The study is named after the step's inputs: a crash with the same inputs
                 # resumes it, changed inputs start a new one instead of mixing candidate sets.
                 if method == "optuna":
-                    opts["study_name"] = f"{spec.get('study', name)}-{key[:8]}"
+                    opts["study_name"] = _study_name(spec, key)
                 try:
                     search(job.data["path"], job.data["label"], method=method,
                            ranking=ranking, out=sdir, quiet=quiet, **read_opts, **opts)

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1] / "autofeat"
 # Stage of each package (modules at the package root: shared helpers, or the entry points;
 # "" is autofeat/__init__.py, the public API, beside the CLI).
 STAGES = {"_threads": 0, "_progress": 0, "_toml": 0, "errors": 0, "io": 1, "encode": 2, "datasets": 2, "ranking": 3,
-          "models": 4, "searching": 4, "report": 5, "api": 6, "selector": 6, "jobs": 6, "cli": 7, "": 7}
+          "models": 4, "searching": 4, "report": 5, "api": 6, "selector": 6, "jobs": 6, "fleet": 6, "cli": 7, "": 7}
 # None left: results are plain data, report/outputs.py renders and writes them.
 ALLOWED: set[tuple[str, str]] = set()
 
