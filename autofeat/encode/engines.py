@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
-from autofeat.encode.partial import Partial, PartialSpec, plan_kinds
+from autofeat.encode.partial import Partial, PartialSpec, merge_all, plan_kinds
 from autofeat.encode.scan import Scan, resolve_columns
 from autofeat.errors import OptionError
 from autofeat.io.sources import Source
@@ -168,8 +168,11 @@ def _spark_reduce(frame: Any, spec: PartialSpec) -> Partial:
 
     columns = [col(f"`{c}`") for c in (spec.label, *spec.names)]
     parts = frame.select(*columns).mapInArrow(encode, "partial binary")
-    merged = parts.rdd.map(lambda row: bytes(row[0])).treeReduce(_merge_bytes)
-    return pickle.loads(merged)
+    try:
+        rdd = parts.rdd
+    except Exception:  # Spark Connect has no RDDs: the driver merges the collected partials
+        return merge_all([pickle.loads(bytes(row[0])) for row in parts.collect()])
+    return pickle.loads(rdd.map(lambda row: bytes(row[0])).treeReduce(_merge_bytes))
 
 
 # -- Dask --------------------------------------------------------------------------------
