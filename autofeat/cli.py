@@ -140,9 +140,9 @@ _OPTUNA_FLAGS: dict[str, dict[str, Any]] = {
     "--timeout": {"type": _positive_float, "help": "seconds this worker may spend"},
     "--storage": {"help": "journal:PATH, sqlite:///PATH or postgresql://... (default: a journal in --out)"},
     "--study": {"help": "study name to create or continue (default autofeat)"},
-    "--second-objective": {"choices": ["n_features", "params"],
+    "--second-objective": {"choices": ["n_features", "params", "latency"],
                            "help": "also minimize the number of features, or (with --model) the exported "
-                                   "model's parameters: NSGA-II, a Pareto front"},
+                                   "model's parameters or CPU scoring time per row: NSGA-II, a Pareto front"},
 }
 _GATE_FLAGS: dict[str, dict[str, Any]] = {
     "--model": {"help": "backbone: lr, fm, deepfm, dcn, ipnn, dnn, autoint, finalmlp (default deepfm)"},

@@ -93,7 +93,7 @@ class OptunaSearchOptions:
             :mod:`autofeat.searching.evaluators.torch_eval`).
         dim, epochs, device: the torch evaluator's embedding width (without
             ``[embedding_dims]``), epochs per trial and device (the gate searches' defaults).
-        second_objective: ``n_features`` or, with ``model``, ``params`` (of the exported
+        second_objective: ``n_features`` or, with ``model``, ``params`` or ``latency`` (of the exported
             model): NSGA-II over (valid AUC, that count), reported as a Pareto front.
     """
 
@@ -102,7 +102,7 @@ class OptunaSearchOptions:
     timeout: float | None = None
     storage: str | None = None
     study_name: str = "autofeat"
-    second_objective: Literal["n_features", "params"] | None = None
+    second_objective: Literal["n_features", "params", "latency"] | None = None
     max_features: int = 40
     include: tuple[str, ...] = ()
     baseline: bool = True
@@ -132,11 +132,13 @@ class OptunaSearchOptions:
         check_storage_url(self.storage)
         if self.max_features < 1:
             raise OptionError(f"--max-features must be >= 1, got {self.max_features}")
-        if self.second_objective not in (None, "n_features", "params"):
-            raise OptionError(f"--second-objective: unknown {self.second_objective!r} (known: n_features, params)")
+        if self.second_objective not in (None, "n_features", "params", "latency"):
+            raise OptionError(f"--second-objective: unknown {self.second_objective!r} "
+                              "(known: n_features, params, latency)")
         if self.model is None:
-            if self.second_objective == "params":
-                raise OptionError("--second-objective params needs a torch evaluator: add --model (e.g. deepfm)")
+            if self.second_objective in ("params", "latency"):
+                raise OptionError(f"--second-objective {self.second_objective} needs a torch evaluator: "
+                                  "add --model (e.g. deepfm)")
             for name in ("dim", "epochs"):
                 if getattr(self, name) is not None:
                     raise OptionError(f"--{name} applies to the torch evaluator only: add --model (e.g. deepfm)")
@@ -175,6 +177,10 @@ def _objective(evaluator: Evaluator, options: OptunaSearchOptions) -> Any:
             trial.set_user_attr(key, value)
         if not multi:
             return fitted.valid_auc
+        if options.second_objective == "latency":
+            latency = fitted.latency_us()
+            trial.set_user_attr("latency_us", latency)
+            return fitted.valid_auc, latency
         return fitted.valid_auc, (fitted.params if options.second_objective == "params" else len(fitted.features))
 
     return objective
@@ -486,6 +492,7 @@ def _study_extra(study: Any, best: Any, pareto: list[Any], chosen_by: str, ran: 
         "study": options.study_name,
         "pareto": [{"number": t.number, "valid_auc": t.values[0], "n_features": len(t.user_attrs["features"]),
                     **({"params": int(t.user_attrs["params"])} if "params" in t.user_attrs else {}),
+                    **({"latency_us": t.user_attrs["latency_us"]} if "latency_us" in t.user_attrs else {}),
                     "features": t.user_attrs.get("features")} for t in pareto],
         "history": [{"number": t.number, "value": t.values[0] if t.values else None, "state": t.state.name.lower(),
                      "n_features": len(t.user_attrs.get("features", [])),

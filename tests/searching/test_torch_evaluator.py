@@ -63,10 +63,21 @@ def test_params_as_second_objective_gives_a_pareto_front(data, tmp_path):
     assert front and all("params" in t and t["params"] > 0 for t in front)
 
 
+def test_latency_as_second_objective_is_measured_on_the_export(data, tmp_path):
+    table, ranking = data
+    res = autofeat.search(table, "click", ranking=ranking, out=tmp_path, model="fm", second_objective="latency",
+                          baseline=False, **{**FAST, "n_trials": 2})
+    front = res.extra["pareto"]
+    assert front and all(t["latency_us"] > 0 for t in front)
+    study = optuna.load_study(study_name="autofeat", storage=open_storage(None, tmp_path))
+    assert study.metric_names == ["valid_auc", "latency"]
+
+
 @pytest.mark.parametrize("kw, msg", [
     (dict(space=("embedding_dims",)), "needs a torch CTR evaluator: add --model"),
     (dict(model="deepfm", space=("lightgbm",)), "is the LightGBM evaluator's"),
     (dict(second_objective="params"), "--second-objective params needs a torch evaluator"),
+    (dict(second_objective="latency"), "--second-objective latency needs a torch evaluator"),
     (dict(epochs=3), "--epochs applies to the torch evaluator only"),
     (dict(model="nope"), "--model 'nope': unknown"),
 ])

@@ -61,6 +61,24 @@ class TorchTrial:
     def attrs(self) -> dict[str, Any]:
         return {"params": self.params, "epochs": self.epochs}
 
+    def latency_us(self, rows: int = 4096, repeats: int = 5) -> float:
+        """Microseconds per row to score a batch of ``rows`` validation rows with the exported
+        model on the CPU (encoded ids in, probabilities out; the median of ``repeats`` timed
+        runs after one warm-up). Measured, so it varies with the machine and its load."""
+        import torch
+
+        take = self.td.valid[:rows] if self.td.valid.size else self.td.train[:rows]
+        ids = torch.from_numpy(self.td.ids[take][:, self.arch.fields].astype(np.int64))
+        cross = None if self.cross is None else torch.from_numpy(self.cross[0][take].astype(np.int64))
+        times = []
+        with torch.no_grad():
+            for k in range(repeats + 1):
+                t0 = time.perf_counter()
+                torch.sigmoid(self.compact(ids, cross))
+                if k:
+                    times.append(time.perf_counter() - t0)
+        return float(np.median(times) / max(take.size, 1) * 1e6)
+
     def feed(self) -> Any:
         from autofeat.models.trainer import Feed
 
@@ -89,7 +107,7 @@ class TorchEvaluator:
     name = "torch"
     sections = ("feature_subset", "embedding_dims", "interactions")
     default_space = ("feature_subset", "embedding_dims")
-    second_objectives = ("n_features", "params")
+    second_objectives = ("n_features", "params", "latency")
     warmup_steps = 1  # epochs
 
     def __init__(self, td: TrainingData, space: SearchSpace, candidates: Candidates, options: Any) -> None:
