@@ -106,21 +106,34 @@ class _ParquetSource(Source):
 
 class _ParquetFolderSource(Source):
     """A folder of Parquet files (a partitioned table, as Spark and Dask write them), read file
-    after file in name order."""
+    after file in name order; each file is open only while it is read (an open reader keeps
+    what it decoded: memory grew with the files read)."""
 
     def __init__(self, path: Path, parts: list[Path], batch_rows: int) -> None:
-        self.parts = [_ParquetSource(p, batch_rows) for p in parts]
+        self.paths = parts
+        self.batch_rows = batch_rows
         self.name = str(path)
-        self.names = self.parts[0].names
-        for part in self.parts[1:]:
+        first = _ParquetSource(parts[0], batch_rows)
+        self.names = first.names
+        self.size = 0
+        for p in parts:
+            part = first if p == parts[0] else _ParquetSource(p, batch_rows)
             if part.names != self.names:
-                raise DataError(f"{part.name}: columns {part.names[:8]} differ from {self.parts[0].name}'s "
-                                f"{self.names[:8]}")
-        self.size = sum(p.size for p in self.parts)
+                raise DataError(f"{part.name}: columns {part.names[:8]} differ from {first.name}'s {self.names[:8]}")
+            self.size += part.size
+            part.file.close()
         self.unit = "rows"
 
     def batches(self) -> Iterator[tuple[pa.RecordBatch, int]]:
-        return _rows_done(batch for part in self.parts for batch, _ in part.batches())
+        def read() -> Iterator[pa.RecordBatch]:
+            for p in self.paths:
+                part = _ParquetSource(p, self.batch_rows)
+                try:
+                    yield from part.file.iter_batches(batch_size=self.batch_rows)
+                finally:
+                    part.file.close()
+
+        return _rows_done(read())
 
 
 class _CsvSource(Source):
