@@ -257,6 +257,21 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--quiet", action="store_true",
                    help="no progress bars or log lines of the rank and search steps on stderr; "
                         "the one line per step still prints on stdout")
+    j.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                   help="worker processes sharing the Optuna searches' trials on this machine, each with its share "
+                        "of the usable cores; the rank step runs once, before them; gate searches run once "
+                        "(default 1)")
+
+    w = sub.add_parser("worker", help="join a job's Optuna searches (from another machine, a scheduler's array task): "
+                                      "run trials until their budgets are done")
+    w.add_argument("job", help="job file (TOML; see docs/jobs.md); its output folder must be shared with the other workers")
+    w.add_argument("--trials-only", action="store_true",
+                   help="never take the job's lock: no ranking (it must be there), no result or summary files "
+                        "(what 'autofeat run --workers' starts under its own lock)")
+    w.add_argument("--n-jobs", type=_positive_int,
+                   help="threads (default: all usable cores; at most that many); a search's n_jobs caps it")
+    w.add_argument("--quiet", action="store_true",
+                   help="no progress bars or Optuna trial log lines on stderr; the one line per search still prints")
 
     d = sub.add_parser("demo", help="generate data, rank it and write the report (no data needed)")
     d.add_argument("--out", default="autofeat-demo", help="output folder (default autofeat-demo)")
@@ -451,18 +466,30 @@ def _dest(flag: str) -> str:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from autofeat.fleet import WorkerFailed
     from autofeat.jobs import EXIT_LOCKED, LockedError, run_job
 
     try:
-        outcome = run_job(args.job, quiet=args.quiet, log=print)
+        outcome = run_job(args.job, quiet=args.quiet, log=print, workers=args.workers)
     except LockedError as exc:
         print(f"autofeat run: error: {exc}", file=sys.stderr)
         return EXIT_LOCKED
+    except WorkerFailed as exc:  # the worker's own code: 2 its user error, 74 a write, else 1
+        print(f"autofeat run: error: {exc}", file=sys.stderr)
+        return exc.exit_code
     ran = [k for k, v in outcome.items() if v in ("ran", "partial")]
     print("nothing to do: every step is up to date" if not ran else f"ran: {', '.join(ran)}")
     partial = [k for k, v in outcome.items() if v == "partial"]
     if partial:  # a search stopped by its timeout: the next run continues it
         print(f"not finished: {', '.join(partial)} (timeout before the trial budget); run again to continue")
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from autofeat.fleet import work
+
+    ran = work(args.job, trials_only=args.trials_only, n_jobs=args.n_jobs, quiet=args.quiet, say=print)
+    print(f"trials run by this worker: {sum(ran.values())}" if ran else "nothing to do: every Optuna search is done")
     return 0
 
 
@@ -563,7 +590,8 @@ def cli_reference() -> str:
             os.environ["COLUMNS"] = old
 
 
-_COMMANDS = {"rank": _cmd_rank, "search": _cmd_search, "run": _cmd_run, "generate": _cmd_generate, "demo": _cmd_demo}
+_COMMANDS = {"rank": _cmd_rank, "search": _cmd_search, "run": _cmd_run, "worker": _cmd_worker,
+             "generate": _cmd_generate, "demo": _cmd_demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -573,7 +601,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         _no_command(parser)
     _note_capped_jobs(args)
-    if args.command == "search" and args.storage and not args.n_jobs:
+    if (args.command == "search" and args.storage and not args.n_jobs) or args.command == "worker" or (
+            args.command == "run" and args.workers > 1):
         # Several workers sharing a study usually share a machine too; with OpenMP's default
         # spinning, two LightGBM processes on 2 cores ran 20x slower (99 s vs 5 s). Passive
         # waiting removes that. It must be set before the OpenMP runtime loads.
