@@ -175,3 +175,25 @@ def test_a_partial_travels_without_its_lookup_tables():
     whole = merge_all(_partials(t, [t])).finish(bins=20, analysis_rows=2_000)
     moved = pickle.loads(pickle.dumps(a)).merge(pickle.loads(pickle.dumps(b)))
     _same_scan(whole, moved.finish(bins=20, analysis_rows=2_000))
+
+
+def test_a_numeric_column_of_very_wide_range_is_binned_the_same_in_any_order():
+    rng = np.random.default_rng(2)
+    x = rng.choice([-1.0, 1.0], 20_000) * 10.0 ** rng.uniform(-300, 300, 20_000)  # beyond the lookup table
+    t = pa.table({"click": (rng.random(x.size) < 0.3).astype(np.int8), "x": x})
+    a = scan(open_source(t, batch_rows=3_000), "click", bins=8)
+    b = scan(open_source(t.take(pa.array(rng.permutation(x.size))), batch_rows=5_000), "click", bins=8)
+    _same_scan(a, b)
+    assert a.encoders[0].edges.size == 7
+    assert a.counts[0][1:].sum(axis=0).sum() == x.size
+
+
+def test_partitions_with_0_and_minus_1_negatives_do_not_merge():
+    from autofeat.errors import DataError
+
+    spec = PartialSpec(source="t", label="y", names=("a",), kinds=("categorical",), cap=10)
+    a, b = Partial(spec), Partial(spec)
+    a.add(pa.table({"y": [0, 1], "a": [1, 2]}))
+    b.add(pa.table({"y": [-1, 1], "a": [1, 2]}))
+    with pytest.raises(DataError, match="-1, 0 and 1"):
+        a.merge(b)
