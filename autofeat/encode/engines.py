@@ -33,6 +33,9 @@ _EXTRAS = {"spark": ("pyspark", "pyspark"), "dask": ("distributed", "dask[distri
 # Rows encoded at a time inside a partition (Arrow hands Spark partitions over in batches of
 # 10,000 rows by default; bigger batches amortize the per-batch work).
 _BATCH_ROWS = 1 << 17
+# Partials merged per Dask task: fewer, larger merge tasks pay (de)serialization less often
+# (each merge task unpickles its inputs and pickles its result once).
+_FAN_IN = 8
 
 
 @dataclass(frozen=True)
@@ -126,8 +129,13 @@ def encode_batches(spec: PartialSpec, batches: Iterator[pa.RecordBatch]) -> Part
     return partial
 
 
-def _merge_bytes(a: bytes, b: bytes) -> bytes:
-    return pickle.dumps(pickle.loads(a).merge(pickle.loads(b)), protocol=5)
+def _merge_bytes(*blobs: bytes) -> bytes:
+    """Pickled partials merged into one, pickled: each is unpickled once and the merged
+    partial pickled once, however many there are."""
+    merged = pickle.loads(blobs[0])
+    for blob in blobs[1:]:
+        merged.merge(pickle.loads(blob))
+    return pickle.dumps(merged, protocol=5)
 
 
 # -- Spark -------------------------------------------------------------------------------
@@ -219,9 +227,8 @@ def _dask_reduce(frame: Any, spec: PartialSpec, address: str | None) -> Partial:
         meta = pd.DataFrame({"partial": pd.Series([], dtype=object)})
         parts = frame[[spec.label, *spec.names]].map_partitions(_dask_encode, spec, meta=meta)
         level = [dask.delayed(lambda df: df["partial"].iloc[0])(d) for d in parts.to_delayed()]
-        while len(level) > 1:
-            level = [dask.delayed(_merge_bytes)(level[i], level[i + 1]) if i + 1 < len(level) else level[i]
-                     for i in range(0, len(level), 2)]
+        while len(level) > 1:  # a tree of merges, _FAN_IN partials per task
+            level = [dask.delayed(_merge_bytes)(*level[i: i + _FAN_IN]) for i in range(0, len(level), _FAN_IN)]
         merged = level[0].compute() if client is None else client.compute(level[0]).result()
     finally:
         if client is not None:
