@@ -250,11 +250,13 @@ def work(path: str | Path, *, trials_only: bool = False, n_jobs: int | None = No
 
     Without ``trials_only`` it ranks and prunes first if the job's ranking is missing or stale
     (under the job's lock: one worker of many does; the others wait for it), and afterwards
-    writes the results and the summary if no other run holds the lock. With ``trials_only``
-    (what ``autofeat run --workers`` starts, under its own lock) it never takes the lock: a
-    missing ranking is an error, and the results are left to that run."""
+    writes the results and the summary if no other run holds the lock and its searches are
+    finished (not when its ``timeout`` stopped it first: the run's steps would search on for
+    another ``timeout``). With ``trials_only`` (what ``autofeat run --workers`` starts, under
+    its own lock) it never takes the lock: a missing ranking is an error, and the results are
+    left to that run."""
     from autofeat.io.files import refuse_link
-    from autofeat.jobs import LockedError, _in_job_terms, load_job, run_job
+    from autofeat.jobs import LockedError, _in_job_terms, _Manifest, load_job, run_job
     from autofeat.ranking.result import Ranking
     from autofeat.searching.optuna_search import OptunaSearchOptions
 
@@ -265,32 +267,39 @@ def work(path: str | Path, *, trials_only: bool = False, n_jobs: int | None = No
                           "gate searches run once, in autofeat run)")
     prune_key = _wait_for_ranking(job, trials_only, quiet, say)
     ranking = Ranking.load(job.out / "rank")
-    from autofeat.jobs import _Manifest
-
     share = cap_jobs(n_jobs)
     read_opts = {k: job.data[k] for k in ("header", "delimiter") if k in job.data}
     ran: dict[str, int] = {}
+    short = []  # searches not finished when this worker stopped (its timeout; others' trials under way)
     for spec, _, opts in _pending(job, _Manifest(job.out), prune_key):
         name = spec["name"]
         sdir = job.out / f"search-{name}"
         refuse_link(sdir)
         opts["n_jobs"] = min(opts.get("n_jobs") or share, share)
         try:
-            ran[name] = _join(job, ranking, sdir, OptunaSearchOptions(**opts), read_opts, quiet)
+            ran[name], done = _join(job, ranking, sdir, OptunaSearchOptions(**opts), read_opts, quiet)
         except OptionError as e:
             raise OptionError(f"{job.path}: [[search]] {name!r}: {_in_job_terms(str(e))}") from None
-        say(f"search:{name}: {ran[name]} trials run by this worker; the budget of {opts['n_trials']} is done")
-    if not trials_only:
-        try:
-            outcome = run_job(job.path, quiet=quiet, log=say)
-            done = [k for k, v in outcome.items() if v in ("ran", "partial")]
-            say(f"results: {'wrote ' + ', '.join(done) if done else 'up to date'}")
-        except LockedError:
-            say("results: left to the run that holds the job's lock")
+        say(f"search:{name}: {ran[name]} trials run by this worker; {done} of {opts['n_trials']} finished")
+        if done < opts["n_trials"]:
+            short.append(f"{name}: {done} of {opts['n_trials']} trials finished")
+    if trials_only:
+        return ran
+    if short:  # the run's steps would search on, for another timeout
+        say(f"results: not written here ({'; '.join(short)}); the next worker or run writes them")
+        return ran
+    try:
+        outcome = run_job(job.path, quiet=quiet, log=say)
+    except LockedError:
+        say("results: left to the run that holds the job's lock")
+        return ran
+    wrote = [k for k, v in outcome.items() if v in ("ran", "partial")]
+    say(f"results: {'wrote ' + ', '.join(wrote) if wrote else 'up to date'}")
     return ran
 
 
-def _join(job: Any, ranking: Any, sdir: Path, options: Any, read_opts: dict[str, Any], quiet: bool) -> int:
+def _join(job: Any, ranking: Any, sdir: Path, options: Any, read_opts: dict[str, Any],
+          quiet: bool) -> tuple[int, int]:
     from autofeat._threads import limit_threads
     from autofeat.searching.join import join_study
 

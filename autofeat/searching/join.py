@@ -41,10 +41,10 @@ __all__ = ["join_study"]
 
 
 def join_study(data: Any, ranking: Ranking, out_dir: str | Path, options: OptunaSearchOptions, *,
-               header: bool = True, delimiter: str | None = None, quiet: bool = True) -> int:
+               header: bool = True, delimiter: str | None = None, quiet: bool = True) -> tuple[int, int]:
     """Run trials of the study named by ``options`` (in ``options.storage``, or the journal in
     ``out_dir``) until it holds ``options.n_trials`` finished trials or ``options.timeout``
-    ends; returns how many this worker ran.
+    ends; returns ``(trials this worker ran, finished trials in the study)``.
 
     Workers propose apart: the sampler is reseeded before every ask from the study's state
     and this process's id, so two workers never draw alike from the same state."""
@@ -75,11 +75,13 @@ def join_study(data: Any, ranking: Ranking, out_dir: str | Path, options: Optuna
         guess = getattr(evaluator, "warm_start", None)
         if guess is not None and not study.get_trials(deepcopy=False):
             study.enqueue_trial(guess(), user_attrs={WARM_START: True}, skip_if_exists=True)
+        finished = (TrialState.COMPLETE, TrialState.PRUNED)
         bar = Progress(options.n_trials, "trials", f"optuna worker {os.getpid()}", quiet)
         try:
-            _show_progress(study, bar, options.n_trials, (TrialState.COMPLETE, TrialState.PRUNED))
-            return run_worker(study, _objective(evaluator, options), options.n_trials, options.timeout, reseed, bar)
+            _show_progress(study, bar, options.n_trials, finished)
+            ran = run_worker(study, _objective(evaluator, options), options.n_trials, options.timeout, reseed, bar)
         finally:
             bar.close()
+        return ran, len(study.get_trials(deepcopy=False, states=finished))
     finally:
         optuna.logging.set_verbosity(verbosity)
