@@ -1,8 +1,9 @@
 """Search fleets (autofeat/fleet.py): ``autofeat run --workers N`` and ``autofeat worker``.
 
 Two and four local workers finish an exact budget with no trial run twice; Ctrl-C stops them
-all with their trials queued again; a failing worker fails the run with one line; a job of
-gate searches runs them once; bad ``--workers`` and a worker without a ranking are one-line
+all with their trials queued again; a failing worker fails the run with one line; a killed
+worker's trial is run again by the next run; a job of gate searches runs them once; workers
+started alone rank once and write the results; bad ``--workers`` and a worker without a ranking are one-line
 errors. The workers' first fits meet at a barrier (tests/fleet_hook.py) so each is seen to
 take part on any machine; every wait is for an event, none for a time.
 """
@@ -243,6 +244,27 @@ def test_a_failing_worker_fails_the_run_with_one_line(ranked, tmp_path, hook):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "worker 2 of 2" in lines[0] and "RuntimeError: planted failure" in lines[0], err
     assert not (tmp_path / "out" / "search-lgb" / "result.json").exists()
+
+
+@pytest.mark.slow
+def test_a_killed_worker_fails_the_run_and_its_trial_is_run_again(ranked, tmp_path, hook, monkeypatch):
+    """A worker killed mid-trial (the OOM killer, say): the run stops with its line; the next
+    run finds the dead worker's trial, queues it again and still ends with the exact budget."""
+    job = _job(ranked, tmp_path, _optuna(ranked, 4))
+    gate = hook(2, "hold")
+    proc = _spawn_run(job, "--workers", "2", "--quiet")
+    _wait_for(gate, 2, proc)
+    (child,) = [int(p.name) for p in gate.iterdir() if int(p.name) != proc.pid]
+    os.kill(child, signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and f"worker 2 of 2 (pid {child}) was killed by SIGKILL" in err, err
+    states = sorted(t.state.name for t in _trials(tmp_path / "out"))
+    assert states == ["FAIL", "RUNNING", "WAITING"]  # the run's trial queued again; the dead one left
+    monkeypatch.delenv("FLEET_GATE")
+    assert run_job(job)["search:lgb"] == "ran"
+    trials_ = _trials(tmp_path / "out")
+    assert len(_finished(trials_)) == 4 and not any(t.state.name in ("RUNNING", "WAITING") for t in trials_)
+    assert sum("autofeat:retry_of" in t.user_attrs for t in _finished(trials_)) == 2  # both held trials ran again
 
 
 @pytest.mark.slow
