@@ -122,7 +122,7 @@ def fleet(job: Any, n: int, *, quiet: bool = True, say: Any = None) -> Iterator[
     crew = _Crew(job, shares[1:], quiet)
     say(f"workers: {n} ({len(shares) - 1} started: pids {', '.join(str(p.pid) for p in crew.procs)}), "
         f"threads {'/'.join(map(str, shares))}")
-    term = _on_sigterm()
+    restore = _on_sigterm()
     try:
         yield shares[0]
     except BaseException:
@@ -142,20 +142,22 @@ def fleet(job: Any, n: int, *, quiet: bool = True, say: Any = None) -> Iterator[
         if crew.failure is not None:
             raise crew.error()
     finally:
-        if term is not None:
-            signal.signal(signal.SIGTERM, term)
+        restore()
 
 
 def _on_sigterm() -> Any:
     """SIGTERM (a scheduler stopping the run) handled as Ctrl-C, so the workers stop as they do
-    for it; returns the handler to restore (None off the main thread, where none is set)."""
+    for it; returns what puts the previous handler back (off the main thread, where no handler
+    can be set, nothing is changed)."""
     if threading.current_thread() is not threading.main_thread():
-        return None
+        return lambda: None
 
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    return signal.signal(signal.SIGTERM, interrupt)
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    # None: a handler set outside Python, which cannot be put back; the default then.
+    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 class _Crew:

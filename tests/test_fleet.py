@@ -216,12 +216,15 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_every_worker_and_queues_their_trials_again(ranked, tmp_path, hook, monkeypatch):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_every_worker_and_queues_their_trials_again(ranked, tmp_path, hook, monkeypatch, sig):
+    """Ctrl-C, or SIGTERM from a scheduler, to the run alone (the workers have sessions of
+    their own): it passes it on, and each held trial is failed and queued again."""
     job = _job(ranked, tmp_path, _optuna(ranked, 4))
     gate = hook(3, "hold")
     proc = _spawn_run(job, "--workers", "3", "--quiet")
     _wait_for(gate, 3, proc)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert not any(_alive(int(p.name)) for p in gate.iterdir())  # no worker left behind
