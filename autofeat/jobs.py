@@ -32,7 +32,12 @@ is recorded beside its hash, not in it: raising ``trials`` continues the same st
 ``OUT/.lock`` (an OS file lock, released when the process ends, however it ends; the file is
 removed when the run ends) stops two runs writing one folder.
 
-Exit codes: 0 done; 2 a bad job file or bad data; 75 another run holds the lock.
+With ``workers`` (``autofeat run JOB --workers N``) the Optuna searches' trials run in N
+processes under the run's lock; ``autofeat worker JOB`` joins a job from another machine
+(:mod:`autofeat.fleet`).
+
+Exit codes: 0 done; 2 a bad job file or bad data; 75 another run holds the lock; a worker's
+failure, its own code (2, 74, else 1).
 """
 
 from __future__ import annotations
