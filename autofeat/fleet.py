@@ -9,7 +9,8 @@ results and the summary as it does alone. The extra workers run under the run's 
 never take it), so nothing else writes the folder meanwhile. Ctrl-C (or SIGTERM) stops every
 worker, each queueing its trial under way again; a worker that fails stops the others, and
 the run exits with one line naming it. Gate searches (optfs, dnis, optinter) are one training
-each: the run does them itself, once, while the workers search.
+each: the run does them itself, once (while the workers search, when one comes before an
+Optuna search in the job).
 
 ``autofeat worker JOB.toml`` (:func:`work`) joins a job from anywhere that sees its output
 folder (a shared volume) and its storage (PostgreSQL, or a journal on that volume): a
@@ -46,7 +47,7 @@ RANK_WAIT_SECONDS = 2.0
 _TAIL = 20
 
 
-class WorkerFailed(AutofeatError):
+class WorkerFailed(AutofeatError, RuntimeError):
     """A worker process of ``autofeat run --workers`` failed; ``exit_code`` is what the run
     exits with (the worker's own 2 or 74, else 1)."""
 
