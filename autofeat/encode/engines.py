@@ -238,7 +238,14 @@ def _dask_reduce(frame: Any, spec: PartialSpec, address: str | None) -> Partial:
 
 # -- files -------------------------------------------------------------------------------
 
+_TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".gz", ".bz2", ".zst", ".zstd")
+
+
 def _is_parquet(path: str) -> bool:
+    """Parquet unless the path names a delimited file; a remote path (``s3a://``, ``hdfs://``)
+    is judged by its name only, a local folder by the files in it."""
+    if "://" in path:
+        return not path.lower().rstrip("/").endswith(_TEXT_SUFFIXES)
     p = Path(path)
     if p.is_dir():
         return any(q.suffix == ".parquet" for q in p.rglob("*.parquet"))
@@ -246,7 +253,9 @@ def _is_parquet(path: str) -> bool:
 
 
 def _sniff(path: str, header: bool) -> str:
-    """The delimiter the local engine would use."""
+    """The delimiter the local engine would use (a remote file: by its name)."""
+    if "://" in path:
+        return "\t" if ".tsv" in path.lower() else ","
     from autofeat.io.sources import open_source
 
     return getattr(open_source(path, header=header), "delimiter", None) or ","
