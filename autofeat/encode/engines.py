@@ -15,6 +15,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
 from typing import Any, Literal
 
@@ -96,6 +97,10 @@ def scan_with_engine(
     if engine not in ("spark", "dask"):
         raise OptionError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     require(engine)
+    found = detect_engine(data)
+    if found not in (None, engine) or (found is None and not isinstance(data, (str, PathLike))):
+        raise OptionError(f"--engine {engine} takes a {engine.capitalize()} DataFrame or a path, not a "
+                          f"{type(data).__name__}")
     if engine == "spark":
         frame, name = _spark_frame(data, options.address, header, delimiter)
         schema = _spark_arrow_schema(frame)

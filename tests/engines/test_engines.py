@@ -101,6 +101,10 @@ def test_dask_ranking_equals_local(parquet_dir: Path, local_ranking: autofeat.Ra
         by_address = autofeat.rank(str(parquet_dir), label="click", engine="dask", address=cluster.scheduler_address,
                                    **OPTIONS)
         _assert_same(local_ranking, by_address)
+        sampled = autofeat.rank(frame, label="click", sample_rows=5_000, **OPTIONS)
+        _assert_same(autofeat.rank(pq.read_table(parquet_dir), label="click", sample_rows=5_000, **OPTIONS), sampled)
+        with pytest.raises(OptionError, match="takes a Dask DataFrame or a path"):
+            autofeat.rank(pq.read_table(parquet_dir), label="click", engine="dask")
 
 
 @pytest.fixture(scope="module")
