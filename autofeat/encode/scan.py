@@ -30,13 +30,16 @@ class Scan:
     """What one pass over the data learned.
 
     Attributes:
-        names, kinds, encoders: one entry per feature (the label excluded).
+        names, kinds, encoders: one entry per feature (the label excluded). Categorical
+            codes number the values in ascending order; numeric codes are quantile bins
+            whose edges come from the whole column (a mergeable sketch, :mod:`.sketch`).
         counts: per feature an int64 array (levels + 1, 2): row c counts the rows with code c
             (0 = missing) split by label, pooled over all rows (or over the sample when
             ``sample_rows`` was given).
         n_rows, n_pos: rows counted and how many have label 1.
-        sample: int32 (features, m) codes of a uniform random sample of rows; ``sample_y``
-            their labels.
+        sample: int32 (features, m) codes of a uniform sample of rows: those with the
+            smallest seeded hash of their content, in hash order (the same rows in the same
+            order whatever the row order or partitioning); ``sample_y`` their labels.
         alt_encoders, alt_counts, alt_sample: for integer columns whose kind was not forced
             and that have more distinct values than bins, a second view as quantile bins (the
             main view is categorical), keyed by feature index; the ranking keeps the view that
