@@ -264,7 +264,9 @@ def quantile_edges_weighted(values: np.ndarray, weights: np.ndarray, n_bins: int
 
 
 class NumericEncoder:
-    """Quantile bins with edges fitted on the first batch that has values.
+    """Quantile bins. A scan sets the edges from the whole column (the mergeable sketch of
+    :mod:`autofeat.encode.sketch`, every edge a bucket floor); an encoder used on its own
+    fits them on the first batch that has values.
 
     Values outside the fitted range fall into the first or last bin; a column with at most
     ``n_bins`` distinct values keeps one bin per value.
