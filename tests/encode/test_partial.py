@@ -197,3 +197,16 @@ def test_partitions_with_0_and_minus_1_negatives_do_not_merge():
     b.add(pa.table({"y": [-1, 1], "a": [1, 2]}))
     with pytest.raises(DataError, match="-1, 0 and 1"):
         a.merge(b)
+
+
+def test_the_content_hash_sample_is_uniform_over_the_rows():
+    rng = np.random.default_rng(7)
+    n = 40_000
+    t = pa.table({"click": (rng.random(n) < 0.25).astype(np.int8), "row": np.arange(n),
+                  "few": rng.integers(0, 3, n)})
+    sc = scan(open_source(t), "click", analysis_rows=4_000)
+    rows = sc.encoders[0].values_of(sc.sample[0]).to_numpy()
+    assert rows.size == 4_000 and np.unique(rows).size == 4_000
+    counts = np.histogram(rows, bins=10, range=(0, n))[0]
+    assert counts.min() > 320 and counts.max() < 480  # 400 expected per tenth
+    assert abs(sc.sample_y.mean() - t.column("click").to_numpy().mean()) < 0.03
