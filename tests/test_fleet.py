@@ -124,14 +124,13 @@ def hook(tmp_path, monkeypatch):
     return arm
 
 
-def _trials(out: Path) -> list:
+def _trials(out: Path, url: str | None = None, prefix: str = "lgb-") -> list:
     import optuna
 
     from autofeat.searching.storage import open_storage
 
-    sdir = out / "search-lgb"
-    storage = open_storage(None, sdir)
-    (name,) = [s.study_name for s in optuna.get_all_study_summaries(storage)]
+    storage = open_storage(url, out / "search-lgb")
+    (name,) = [s.study_name for s in optuna.get_all_study_summaries(storage) if s.study_name.startswith(prefix)]
     return optuna.load_study(study_name=name, storage=storage).get_trials()
 
 
@@ -192,6 +191,28 @@ def test_workers_finish_an_exact_budget_with_no_trial_repeated(ranked, tmp_path,
     assert result["n_trials"] + result["n_pruned"] == trials
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["searches"]["lgb"]["features"]
     assert run_job(job)["search:lgb"] == "skipped"
+
+
+def test_workers_on_postgresql_finish_an_exact_budget(ranked, tmp_path, hook, capsys):
+    """The storage of a fleet across machines: the workers share a PostgreSQL study (with
+    heartbeats) instead of the journal in the output folder."""
+    url = os.environ.get("AUTOFEAT_TEST_POSTGRES")
+    if not url:
+        pytest.skip("no PostgreSQL server: set AUTOFEAT_TEST_POSTGRES (.ci/run starts one and sets it)")
+    import optuna
+
+    for name in optuna.get_all_study_names(url):  # a study of an earlier test run would be continued
+        if name.startswith("fleet-"):
+            optuna.delete_study(study_name=name, storage=url)
+    job = _job(ranked, tmp_path, _optuna(ranked, 6) + f'storage = "{url}"\nstudy = "fleet"\n')
+    gate = hook(2)
+    assert main(["run", str(job), "--workers", "2", "--quiet"]) == 0, capsys.readouterr().err
+    assert len(list(gate.iterdir())) == 2
+    trials_ = _trials(tmp_path / "out", url, "fleet-")
+    done = _finished(trials_)
+    assert len(done) == 6 and len({json.dumps(t.params, sort_keys=True) for t in done}) == 6
+    assert len({t.user_attrs["autofeat:worker"] for t in done}) == 2
+    assert not (tmp_path / "out" / "search-lgb" / "study.journal").exists()
 
 
 def _spawn_run(job: Path, *argv: str) -> subprocess.Popen:
