@@ -28,6 +28,7 @@ def main() -> None:
     ap.add_argument("--model", default="deepfm")
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--space", default="embedding_dims,interactions")
+    ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
     print("| rows | seed | trials | width informative | width noise | planted pair | chosen trial | test AUC "
           "| all features | params | seconds |")
@@ -37,7 +38,7 @@ def main() -> None:
             table, truth = make_ctr(rows, seed=seed)
             t0 = time.perf_counter()
             with tempfile.TemporaryDirectory() as tmp:
-                res = autofeat.search(table, "click", out=tmp, model=args.model, epochs=args.epochs,
+                res = autofeat.search(table, "click", out=tmp, model=args.model, epochs=args.epochs, device=args.device,
                                       n_trials=args.trials, space=tuple(args.space.split(",")), seed=seed)
             secs = time.perf_counter() - t0
             dims = res.embedding_dims or {}

@@ -15,7 +15,9 @@ Sections and keys:
     lambda_l1, lambda_l2, cat_smooth, cat_l2, max_cat_threshold, min_gain_to_split,
     max_depth`` as a value or range; ``num_boost_round`` and ``early_stopping_rounds`` fixed ints.
 ``[embedding_dims]``
-    ``choices``: list of ints; ``per_field``: bool (one choice per field, else one global).
+    ``choices``: list of ints; ``per_field``: bool (one choice per field, else one global);
+    ``no_evidence_choices``: list of ints, the choices of fields the ranking found no
+    evidence for (neither a significant score nor an interaction gain), per field only.
 ``[interactions]``
     ``top_pairs``: int; ``choices``: subset of ``["naive", "memorize", "factorize"]``.
 
@@ -54,7 +56,7 @@ _LGB_KEYS = {
 _SECTIONS: dict[str, set[str]] = {
     "feature_subset": {"top_k", "include_flags_for"},
     "lightgbm": _LGB_KEYS | {"num_boost_round", "early_stopping_rounds"},
-    "embedding_dims": {"choices", "per_field"},
+    "embedding_dims": {"choices", "per_field", "no_evidence_choices"},
     "interactions": {"top_pairs", "choices"},
 }
 _METHODS = {"naive", "memorize", "factorize"}
@@ -233,6 +235,11 @@ def _check_section(label: str, section: str, params: dict[str, Param]) -> None:
         ch = params.get("choices")
         if ch is None or ch.choices is None or not all(isinstance(c, int) and c > 0 for c in ch.choices):
             raise OptionError(f"{label}: [embedding_dims] choices must be a list of positive integers")
+        low = params.get("no_evidence_choices")
+        if low is not None and (low.choices is None or not all(
+                isinstance(c, int) and 0 < c <= max(ch.choices) for c in low.choices)):
+            raise OptionError(f"{label}: [embedding_dims] no_evidence_choices must be a list of positive integers "
+                              f"no larger than the largest of choices ({max(ch.choices)})")
     elif section == "interactions":
         ch = params.get("choices")
         if ch is None or ch.choices is None or not set(ch.choices) <= _METHODS:

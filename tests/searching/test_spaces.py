@@ -44,6 +44,7 @@ def test_user_file_and_spaces_dir(tmp_path):
     ("[lightgbm]\nnum_boost_round = { low = 1, high = 9 }", "num_boost_round must be a fixed integer"),
     ("[interactions]\nchoices = ['cross']\ntop_pairs = 3", "subset of"),
     ("[embedding_dims]\nchoices = [8, -1]", "positive integers"),
+    ("[embedding_dims]\nchoices = [8, 16]\nno_evidence_choices = [2, 32]", "no larger than the largest of choices (16)"),
     ("", "no sections"),
 ])
 def test_malformed_space_names_file_and_key(tmp_path, text, msg):

@@ -152,10 +152,13 @@ def test_a_new_torch_study_starts_from_the_rankings_guess(data, tmp_path):
     first = study.trials[0]
     assert first.user_attrs.get(WARM_START) and not study.trials[1].user_attrs.get(WARM_START)
     cands = Candidates.from_ranking(ranking, FAST["max_features"])
-    strong = set(cands.informative())
+    strong, evidence = set(cands.informative()), set(cands.with_evidence())
     widths = {k[4:]: v for k, v in first.params.items() if k.startswith("dim:")}
-    assert strong and set(widths) == set(cands.features)
-    assert min(widths[f] for f in strong) > max((w for f, w in widths.items() if f not in strong), default=0)
+    assert strong and strong <= evidence and set(widths) == set(cands.features)
+    assert min(widths[f] for f in evidence) > max((w for f, w in widths.items() if f not in evidence), default=0)
+    # fields without evidence draw from the space's narrow choices in every trial
+    for t in study.trials:
+        assert all(v in (2, 4) for k, v in t.params.items() if k.startswith("dim:") and k[4:] not in evidence)
     for k, (a, b) in enumerate(cands.pairs(list(cands.features), 10)):
         hint = cands.pair_hint(cands.features[a], cands.features[b])
         assert first.params[f"pair:{k}"] == {"count": "memorize", "factorized": "factorize"}.get(hint, "naive")

@@ -122,6 +122,11 @@ class TorchEvaluator:
         self.pairs = candidates.pairs(td.names, top_pairs) if top_pairs else []
         dims = space.get("embedding_dims", "choices").choices if space.has("embedding_dims") else None
         self.dim_choices = sorted(int(d) for d in dims) if dims else []
+        # The ranking prunes the space: a field it found no evidence for draws its width from
+        # the (narrow) no_evidence_choices, when the space has them.
+        low = space.get("embedding_dims", "no_evidence_choices").choices if space.has("embedding_dims") else None
+        self.evidence = set(candidates.with_evidence())
+        self.low_choices = sorted(int(d) for d in low) if low else self.dim_choices
         self.options = replace(gate, dim=max(self.dim_choices)) if self.dim_choices else gate
         self.device = resolve_device(self.options.device)
 
@@ -137,7 +142,7 @@ class TorchEvaluator:
             width = {} if per_field else {f: int(trial.suggest_categorical("dim", self.dim_choices)) for f in fields}
             for f in fields:
                 if per_field:
-                    width[f] = int(trial.suggest_categorical(f"dim:{td.names[f]}", self.dim_choices))
+                    width[f] = int(trial.suggest_categorical(f"dim:{td.names[f]}", self.field_choices(td.names[f])))
             # One mask block per field: ids of field f use the first width[f] dimensions.
             arch.block_of = np.repeat(np.arange(len(td.sizes)), td.sizes)
             arch.dim_keep = np.zeros((len(td.sizes), self.options.dim), np.float32)
@@ -152,10 +157,14 @@ class TorchEvaluator:
                     arch.pair_methods.append(str(trial.suggest_categorical(f"pair:{k}", choices)))
         return TorchConfig(arch, [td.names[f] for f in fields])
 
+    def field_choices(self, name: str) -> list[int]:
+        """The widths field ``name`` may draw."""
+        return self.dim_choices if name in self.evidence else self.low_choices
+
     def warm_start(self) -> dict[str, Any]:
-        """The ranking's guess, enqueued as a new study's first trial: fields with evidence
-        in the ranking get the widest width (the stronger half) or the next one, the others
-        the narrowest; a pair whose level counts showed a gain is memorized, one with a
+        """The ranking's guess, enqueued as a new study's first trial: fields with a
+        significant score get the widest width (the stronger half) or the next one, fields
+        in a pair with a gain the next one, the others the narrowest; a pair whose level counts showed a gain is memorized, one with a
         factorized gain only is factorized, the rest naive; every candidate is kept. The
         study then searches around it, and a guess that does not validate as well as what it
         finds is not the result."""
@@ -170,7 +179,9 @@ class TorchEvaluator:
             choices = self.dim_choices
             strong = [n for n in c.informative() if n in td.names]
             strong.sort(key=lambda n: -c.relevance[n])
-            width = {n: choices[0] for n in td.names}
+            width = {n: (choices if n in self.evidence else self.low_choices)[0] for n in td.names}
+            for n in self.evidence & set(td.names):  # in a pair with a gain only
+                width[n] = choices[max(len(choices) - 2, 0)]
             for i, n in enumerate(strong):
                 width[n] = choices[-1] if i < (len(strong) + 1) // 2 else choices[max(len(choices) - 2, 0)]
             if bool(self.space.get("embedding_dims", "per_field", default=True).fixed):
