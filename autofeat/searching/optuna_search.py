@@ -26,7 +26,8 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -328,11 +329,34 @@ def optuna_search(
 ) -> SearchResult:
     """Run (or continue) a study over the ranking's best features (its journal, by default,
     in ``out_dir``); the caller writes the result (:mod:`autofeat.report.outputs`)."""
-    import optuna
+    from optuna.trial import TrialState
 
-    options = options or OptunaSearchOptions()
-    options.check()
+    options, evaluator, candidates = prepare_study(data, ranking, options or OptunaSearchOptions(),
+                                                   header=header, delimiter=delimiter)
     out = Path(out_dir)
+    if options.fresh and options.storage is None and (out / "study.journal").exists():
+        (out / "study.journal").unlink()
+    with study_logging(quiet):
+        # Workers on a shared storage mix their process id into the sampler's seed so that
+        # they do not propose alike (see open_study).
+        study, reseed = open_study(out, options, evaluator, candidates,
+                                   salt=os.getpid() if options.storage is not None else 0)
+        t0 = time.perf_counter()
+        bar = Progress(options.n_trials, "trials", "optuna search", quiet)
+        try:
+            _show_progress(study, bar, options.n_trials, (TrialState.COMPLETE, TrialState.PRUNED))
+            ran = run_worker(study, _objective(evaluator, options), options.n_trials, options.timeout, reseed, bar)
+        finally:
+            bar.close()
+        return _result(study, evaluator, candidates, options, ran, time.perf_counter() - t0, quiet)
+
+
+def prepare_study(data: Any, ranking: Ranking, options: OptunaSearchOptions, *, header: bool = True,
+                  delimiter: str | None = None) -> tuple[OptunaSearchOptions, Evaluator, list[str]]:
+    """Check ``options``, load the space and the candidates' training data, and build the
+    evaluator: ``(options with the evaluator's default space filled in, evaluator, candidate
+    names)``. Every worker of a study prepares the same way."""
+    options.check()
     kind = evaluator_class(options.evaluator)
     if options.space == OptunaSearchOptions.space:
         options = replace(options, space=kind.default_space)
@@ -343,16 +367,20 @@ def optuna_search(
     # sample and split (random or by --time-column); each candidate encoded with the kind the
     # ranking gave it (it may have been forced there).
     split = training_data(data, candidates, options, header=header, delimiter=delimiter)
-    if options.fresh and options.storage is None and (out / "study.journal").exists():
-        (out / "study.journal").unlink()
-    # On a terminal a progress bar over the trials; in a log, Optuna's line per trial. The
-    # caller's verbosity comes back afterwards.
+    return options, kind(split, space, candidates, options), list(candidates.features)
+
+
+@contextmanager
+def study_logging(quiet: bool) -> Iterator[None]:
+    """On a terminal a progress bar over the trials; in a log, Optuna's line per trial. The
+    caller's verbosity comes back afterwards."""
+    import optuna
+
     logs = not quiet and not sys.stderr.isatty()
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.INFO if logs else optuna.logging.WARNING)
     try:
-        evaluator = kind(split, space, candidates, options)
-        return _run_study(out, options, evaluator, list(candidates.features), quiet)
+        yield
     finally:
         optuna.logging.set_verbosity(verbosity)
 
@@ -372,23 +400,20 @@ def _check_space(space: SearchSpace, kind: Any) -> None:
         raise OptionError(f"--space: give a {', '.join(kind.sections)} section")
 
 
-def _run_study(out: Path, options: OptunaSearchOptions, evaluator: Evaluator, candidates: list[str],
-               quiet: bool) -> SearchResult:
-    """Open or create the study, run this worker's trials, then report and write the result."""
-    from optuna.trial import TrialState
-
-    storage = open_storage(options.storage, out)
-    study = _study(storage, options, evaluator.warmup_steps)
+def open_study(out: Path, options: OptunaSearchOptions, evaluator: Evaluator, candidates: list[str],
+               salt: int) -> tuple[Any, Callable[[int, int], Any]]:
+    """Open or create the study (checked against ``options`` and the candidates), queue the
+    evaluator's warm start in a new one, and return it with the sampler factory
+    ``reseed(trials, waiting)`` for :func:`run_worker`."""
+    study = _study(open_storage(options.storage, out), options, evaluator.warmup_steps)
     _check_directions(study, options)
     _check_candidates(study, candidates, options)
+
     # A sampler seeded only once would replay the same proposals after a resume. Seeding it
     # from the study's state keeps one worker deterministic without repeating a proposal:
     # (trials, waiting) never recurs (a new or queued trial adds one; a retry taken from the
     # queue removes a waiting one, and the size alone then recurred: a retry and the next
-    # new trial were proposed alike). Workers on a shared storage also mix in their process
-    # id so they do not propose alike.
-    salt = os.getpid() if options.storage is not None else 0
-
+    # new trial were proposed alike). ``salt`` (a worker's process id) keeps workers apart.
     def reseed(n: int, waiting: int) -> Any:
         return _sampler(options, (options.seed * 1_000_003 + n * 7_919 + waiting * 104_729 + salt) % (2**32))
 
@@ -397,16 +422,7 @@ def _run_study(out: Path, options: OptunaSearchOptions, evaluator: Evaluator, ca
         # A new study starts from the ranking's guess (skip_if_exists: two workers that
         # start together enqueue it once).
         study.enqueue_trial(guess(), user_attrs={WARM_START: True}, skip_if_exists=True)
-    t0 = time.perf_counter()
-    objective = _objective(evaluator, options)
-    bar = Progress(options.n_trials, "trials", "optuna search", quiet)
-    try:
-        _show_progress(study, bar, options.n_trials, (TrialState.COMPLETE, TrialState.PRUNED))
-        ran = run_worker(study, objective, options.n_trials, options.timeout, reseed, bar)
-    finally:
-        bar.close()
-    seconds = time.perf_counter() - t0
-    return _result(study, evaluator, candidates, options, ran, seconds, quiet)
+    return study, reseed
 
 
 # Smaller trials whose refit is compared with the best trial's before the best is kept.
