@@ -4,6 +4,10 @@ measured in the same run on generated CTR-like CSVs (median of --repeat runs).
     python benchmarks/bench_rank.py                      # 1M x 35, 10M x 35, scaling sizes
     python benchmarks/bench_rank.py --rows 200000 --quick   # a fast smoke run
     python benchmarks/bench_rank.py --outrank PATH/TO/outrank   # include OutRank (1M rows max)
+    python benchmarks/bench_rank.py --rows 250000 --wide 0 --outrank-subsampling 10   # OutRank's default
+
+OutRank reads every --subsampling-th line (its default is 10); --outrank-subsampling lists the
+values to run, one table row each (default "1,10": every row, and OutRank as installed).
 
 Each tool runs in its own process (process start to final output, report included for
 autofeat); wall time and peak RSS are taken by benchmarks/_measure.py. The data: 30 Zipf
@@ -64,24 +68,30 @@ def top5_lines(path: Path) -> list[str]:
 
 
 def top5_outrank(out: Path) -> list[str]:
-    rows = []
+    # pairwise_ranks.tsv lists each pair in both orders (click, f) and (f, click): one score per feature.
+    best: dict[str, float] = {}
     for line in (out / "pairwise_ranks.tsv").read_text().splitlines()[1:]:
         a, b, score = line.split("\t")[:3]
         a, b = a.split("-(")[0], b.split("-(")[0]
         if "click" in (a, b) and a != b:
-            rows.append((float(score), b if a == "click" else a))
-    return [n for _, n in sorted(rows, reverse=True)[:5]]
+            name = b if a == "click" else a
+            best[name] = max(best.get(name, float("-inf")), float(score))
+    return sorted(best, key=best.__getitem__, reverse=True)[:5]
 
 
 def run_tool(tool: str, path: Path, outrank: str | None, repeat: int) -> tuple[dict, list[str]]:
-    """Median wall time (and its run's peak RSS) over ``repeat`` runs; OutRank runs once."""
-    runs = [_run_once(tool, path, outrank) for _ in range(1 if tool == "outrank" else repeat)]
+    """Median wall time (and its run's peak RSS) over ``repeat`` runs; OutRank runs once.
+
+    ``tool`` is autofeat, floor, sklearn or ``outrank/N`` (OutRank with ``--subsampling N``).
+    """
+    once = tool.startswith("outrank")
+    runs = [_run_once(tool, path, outrank) for _ in range(1 if once else repeat)]
     runs.sort(key=lambda r: r[0]["wall"])
     return runs[len(runs) // 2]
 
 
 def _run_once(tool: str, path: Path, outrank: str | None) -> tuple[dict, list[str]]:
-    base = path.parent / f"out_{tool}"
+    base = path.parent / f"out_{tool.replace('/', '_sub')}"
     shutil.rmtree(base, ignore_errors=True)
     base.mkdir()
     if tool == "autofeat":
@@ -93,9 +103,10 @@ def _run_once(tool: str, path: Path, outrank: str | None) -> tuple[dict, list[st
     if tool == "sklearn":
         res = measure([PY, str(HERE / "sklearn_mi.py"), str(path), "click"], base / "out.tsv")
         return res, top5_lines(base / "out.tsv")
-    assert outrank
+    assert outrank and tool.startswith("outrank/")
+    subsampling = tool.split("/")[1]
     cmd = [outrank, "--task", "ranking", "--data_path", str(path.parent), "--data_source", "csv-raw",
-           "--heuristic", "MI-numba-randomized", "--num_threads", "2", "--subsampling", "1",
+           "--heuristic", "MI-numba-randomized", "--num_threads", "2", "--subsampling", subsampling,
            "--output_folder", str(base / "out"), "--disable_tqdm", "True", "--label_column", "click"]
     res = measure(cmd)
     return res, top5_outrank(base / "out")
@@ -105,8 +116,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", default="250000,1000000,10000000", help="comma-separated row counts (35 columns)")
     ap.add_argument("--wide", type=int, default=1_000_000, help="rows for the 35/70-column scaling pair (0: skip)")
-    ap.add_argument("--outrank", default=shutil.which("outrank") or str(WORK / "outrank-venv/bin/outrank"))
+    venv = WORK / "outrank-venv/bin/outrank"  # its own venv first: OutRank 0.97.5 needs xxhash<4
+    ap.add_argument("--outrank", default=str(venv) if venv.exists() else shutil.which("outrank") or str(venv))
     ap.add_argument("--outrank-max-rows", type=int, default=1_000_000)
+    ap.add_argument("--outrank-subsampling", default="1,10",
+                    help="comma-separated OutRank --subsampling values, one row each (1: every row; 10: its default)")
     ap.add_argument("--sklearn-max-rows", type=int, default=1_000_000)
     ap.add_argument("--quick", action="store_true", help="autofeat and the floor only")
     ap.add_argument("--repeat", type=int, default=3, help="runs per tool; the median is shown")
@@ -122,21 +136,21 @@ def main() -> None:
     first = measure(autofeat_cmd(warm, warm.parent / "out_warm"))
     print(f"(first autofeat run on this machine, JIT compile included: {first['wall']:.1f} s)\n")
 
-    print(f"{'data':<16} {'tool':<10} {'wall s':>8} {'peak MB':>8} {'x autofeat':>10} {'top-5':>6}")
+    print(f"{'data':<16} {'tool':<12} {'wall s':>8} {'peak MB':>8} {'x autofeat':>10} {'top-5':>6}")
     for rows, cols in sizes:
         path, informative = generate(rows, cols)
         tools = ["autofeat", "floor"]
         if not args.quick and rows <= args.sklearn_max_rows:
             tools.append("sklearn")
         if not args.quick and outrank and rows <= args.outrank_max_rows and cols == 35:
-            tools.append("outrank")
+            tools += [f"outrank/{int(n)}" for n in args.outrank_subsampling.split(",")]
         results = {}
         for tool in tools:
             res, top = run_tool(tool, path, outrank, args.repeat)
             results[tool] = res
             hit = len(set(top) & set(informative))
             ratio = res["wall"] / results["autofeat"]["wall"]
-            print(f"{f'{rows:,}x{cols}':<16} {tool:<10} {res['wall']:>8.2f} {res['peak_rss_mb']:>8.0f} "
+            print(f"{f'{rows:,}x{cols}':<16} {tool:<12} {res['wall']:>8.2f} {res['peak_rss_mb']:>8.0f} "
                   f"{ratio:>10.2f} {hit:>4}/5", flush=True)
 
 
