@@ -21,13 +21,14 @@ pytestmark = pytest.mark.slow  # a job run several times in subprocesses: second
 # `autofeat ARGV` whose search clock jumps 1000 s per LightGBM fit.
 FAKE_CLOCK = """
 import sys, time, types
+from autofeat.searching import optuna_search as study
 from autofeat.searching.evaluators import lightgbm_eval as m
 clock, real = [0.0], m.fit_lightgbm
 def fit(*a, **k):
     clock[0] += 1000.0
     return real(*a, **k)
 m.fit_lightgbm = fit
-m.time = types.SimpleNamespace(monotonic=lambda: clock[0], perf_counter=time.perf_counter)
+study.time = types.SimpleNamespace(monotonic=lambda: clock[0], perf_counter=time.perf_counter)
 from autofeat.cli import main
 sys.exit(main(sys.argv[1:]))
 """
