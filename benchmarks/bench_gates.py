@@ -77,7 +77,7 @@ def main() -> None:
             for method in args.methods.split(","):
                 res = []
                 for s in range(args.seeds):
-                    r = run(method, path, label, ranking, None, GateOptions(model=model, seed=s, baseline=not base[s:]),
+                    r = run(method, path, label, ranking, GateOptions(model=model, seed=s, baseline=not base[s:]),
                             header=header)
                     if len(base) <= s:
                         base.append({k: v for k, v in r.metrics.items() if k.startswith("all_features_")})
