@@ -385,14 +385,13 @@ def _cmd_search(args: argparse.Namespace) -> int:
         if flag not in mine and getattr(args, _dest(flag)) is not None:
             raise AutofeatError(f"{flag} does not apply to --method {args.method}")
     if gate:  # each gate method has its own settings (--penalty is OptFS's)
-        from autofeat.searching.gates.options import options_type
-        from autofeat.searching.registry import GATE_METHODS
+        from autofeat.searching.gates.options import methods_with, options_type
 
         own = options_type(args.method).__dataclass_fields__
         for flag in mine:
             if _dest(flag) not in own and getattr(args, _dest(flag)) is not None:
-                owners = [m for m in GATE_METHODS if _dest(flag) in options_type(m).__dataclass_fields__]
-                raise AutofeatError(f"{flag} applies to --method {' and '.join(owners)}, not to {args.method}")
+                raise AutofeatError(f"{flag} applies to --method {' and '.join(methods_with(_dest(flag)))}, "
+                                    f"not to {args.method}")
     options: dict[str, Any] = {}
     for flag in [*mine, "--max-features", "--include", "--sample-rows", "--time-column", "--min-count", "--seed",
                  "--n-jobs"]:

@@ -107,10 +107,10 @@ def _search_keys(method: str) -> set[str]:
 
 
 def _owned_elsewhere(keys: list[str], method: str) -> str:
-    """``" (penalty is an optfs setting)"`` for keys that belong to another search method."""
-    from autofeat.searching.registry import GATE_METHODS
+    """``" (penalty is optfs's)"`` for keys that belong to another search method."""
+    from autofeat.searching.gates.options import methods_with
 
-    owners = {k: [m for m in GATE_METHODS if m != method and k in _search_keys(m)] for k in keys}
+    owners = {k: [m for m in methods_with(k) if m != method] for k in keys}
     said = [f"{k} is {' and '.join(v)}'s" for k, v in owners.items() if v]
     return f" ({'; '.join(said)})" if said else ""
 

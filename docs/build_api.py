@@ -24,7 +24,8 @@ from autofeat.searching.candidates import Candidates  # noqa: E402
 from autofeat.searching.evaluators.base import Evaluator  # noqa: E402
 from autofeat.searching.evaluators.lightgbm_eval import LightGBMEvaluator  # noqa: E402
 from autofeat.searching.evaluators.torch_eval import TorchEvaluator  # noqa: E402
-from autofeat.searching.gates.options import DNISOptions, GateOptions, OptFSOptions, OptInterOptions  # noqa: E402
+from autofeat.searching.gates.options import (DNISOptions, FieldTestOptions, GateOptions, OptFSOptions,  # noqa: E402
+                                              OptInterOptions)
 from autofeat.searching.optuna_search import OptunaSearchOptions  # noqa: E402
 from autofeat.searching.registry import Method  # noqa: E402
 from autofeat.searching.spaces import load_space  # noqa: E402
@@ -49,6 +50,7 @@ ITEMS = [
     ("autofeat.searching.evaluators.lightgbm_eval.LightGBMEvaluator", LightGBMEvaluator),
     ("autofeat.searching.evaluators.torch_eval.TorchEvaluator", TorchEvaluator),
     ("autofeat.searching.gates.options.GateOptions", GateOptions),
+    ("autofeat.searching.gates.options.FieldTestOptions", FieldTestOptions),
     ("autofeat.searching.gates.options.OptFSOptions", OptFSOptions),
     ("autofeat.searching.gates.options.DNISOptions", DNISOptions),
     ("autofeat.searching.gates.options.OptInterOptions", OptInterOptions),

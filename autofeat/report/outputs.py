@@ -24,7 +24,20 @@ from autofeat.io.files import write_files_atomic, write_text_atomic
 from autofeat.ranking.result import Ranking
 from autofeat.searching.result import SearchResult
 
-__all__ = ["save", "write_report", "save_ranking", "save_search"]
+__all__ = ["save", "write_report", "save_ranking", "save_search", "report_html"]
+
+
+def report_html(result: Ranking | SearchResult) -> str:
+    """The self-contained HTML report of a ranking or a search."""
+    if isinstance(result, Ranking):
+        from autofeat.report.html import ranking_html
+
+        return ranking_html(result)
+    if isinstance(result, SearchResult):
+        from autofeat.report.search_html import search_html
+
+        return search_html(result.to_dict())
+    raise TypeError(f"expected a Ranking or a SearchResult, got {type(result).__name__}")
 
 
 def save_ranking(ranking: Ranking, out_dir: str | Path, *, html: bool = True) -> list[Path]:
@@ -32,9 +45,7 @@ def save_ranking(ranking: Ranking, out_dir: str | Path, *, html: bool = True) ->
     out = Path(out_dir)
     files: dict[Path, Any] = {out / "ranking.json": ranking.to_json(), out / "ranking.tsv": ranking.to_tsv()}
     if html:
-        from autofeat.report.html import ranking_html
-
-        files[out / "report.html"] = ranking_html(ranking)
+        files[out / "report.html"] = report_html(ranking)
     return write_files_atomic(files)
 
 
@@ -45,9 +56,7 @@ def save_search(result: SearchResult, out_dir: str | Path, *, html: bool = True)
     group: dict[Path, Any] = {out / name: write for name, write in result.artifacts.items()}
     group[out / "result.json"] = result.to_json()
     if html:
-        from autofeat.report.search_html import search_html
-
-        group[out / "report.html"] = search_html(result.to_dict())
+        group[out / "report.html"] = report_html(result)
     return write_files_atomic(group)
 
 
@@ -63,15 +72,5 @@ def save(result: Ranking | SearchResult, out_dir: str | Path, *, html: bool = Tr
 
 def write_report(result: Ranking | SearchResult, path: str | Path) -> Path:
     """Write the HTML report alone to ``path``."""
-    if isinstance(result, Ranking):
-        from autofeat.report.html import ranking_html
-
-        text = ranking_html(result)
-    elif isinstance(result, SearchResult):
-        from autofeat.report.search_html import search_html
-
-        text = search_html(result.to_dict())
-    else:
-        raise TypeError(f"write_report: expected a Ranking or a SearchResult, got {type(result).__name__}")
-    write_text_atomic(path, text)
+    write_text_atomic(path, report_html(result))
     return Path(path)

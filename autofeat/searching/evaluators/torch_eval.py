@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -79,7 +80,10 @@ class TorchTrial:
                     times.append(time.perf_counter() - t0)
         return float(np.median(times) / max(take.size, 1) * 1e6)
 
+    @cached_property
     def feed(self) -> Any:
+        """The trial's fields of every row on its device (built once: the pick among trials
+        and the outcome both score the same fit)."""
         from autofeat.models.trainer import Feed
 
         return Feed(self.td.ids[:, self.arch.fields], self.td.y, None if self.cross is None else self.cross[0],
@@ -88,7 +92,7 @@ class TorchTrial:
     def predict(self, rows: np.ndarray) -> np.ndarray:
         from autofeat.models.trainer import predict
 
-        return predict(self.model, self.feed(), rows)
+        return predict(self.model, self.feed, rows)
 
 
 class TorchEvaluator:
@@ -164,10 +168,10 @@ class TorchEvaluator:
     def warm_start(self) -> dict[str, Any]:
         """The ranking's guess, enqueued as a new study's first trial: fields with a
         significant score get the widest width (the stronger half) or the next one, fields
-        in a pair with a gain the next one, the others the narrowest; a pair whose level counts showed a gain is memorized, one with a
-        factorized gain only is factorized, the rest naive; every candidate is kept. The
-        study then searches around it, and a guess that does not validate as well as what it
-        finds is not the result."""
+        in a pair with a gain the next one, the others the narrowest; a pair whose level
+        counts showed a gain is memorized, one with a factorized gain only is factorized, the
+        rest naive; every candidate is kept. The study then searches around it, and a guess
+        that does not validate as well as what it finds is not the result."""
         td, c = self.td, self.candidates
         params: dict[str, Any] = {}
         top_k = self.space.get("feature_subset", "top_k")
@@ -179,7 +183,7 @@ class TorchEvaluator:
             choices = self.dim_choices
             strong = [n for n in c.informative() if n in td.names]
             strong.sort(key=lambda n: -c.relevance[n])
-            width = {n: (choices if n in self.evidence else self.low_choices)[0] for n in td.names}
+            width = {n: self.field_choices(n)[0] for n in td.names}
             for n in self.evidence & set(td.names):  # in a pair with a gain only
                 width[n] = choices[max(len(choices) - 2, 0)]
             for i, n in enumerate(strong):
@@ -221,7 +225,7 @@ class TorchEvaluator:
         from autofeat.searching.gates.base import plain_baseline
 
         td, arch = self.td, fitted.arch
-        feed = fitted.feed()
+        feed = fitted.feed
         valid_auc, valid_ll = evaluate(fitted.model, feed, td.valid)
         test_auc, test_ll = evaluate(fitted.model, feed, td.test)
         baseline = plain_baseline(td, self.options, quiet)[0] if self.baseline else {}

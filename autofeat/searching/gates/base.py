@@ -20,7 +20,7 @@ from autofeat.encode.training import TrainingData, lookup_sorted
 from autofeat.errors import OptionError
 from autofeat.ranking.result import Ranking
 from autofeat.searching.candidates import Candidates, training_data
-from autofeat.searching.gates.options import TORCH_HINT, GateOptions, options_for, require_torch
+from autofeat.searching.gates.options import TORCH_HINT, FieldTestOptions, GateOptions, options_for, require_torch
 from autofeat.searching.registry import GATE_METHODS, METHODS, gate_search
 from autofeat.searching.result import SearchResult
 
@@ -357,7 +357,7 @@ def shuffle_tests(model: Any, feed: Any, valid: np.ndarray, groups: Sequence[Seq
     return out
 
 
-def field_decision(model: Any, feed: Any, rows: np.ndarray, candidates: Sequence[int], options: GateOptions,
+def field_decision(model: Any, feed: Any, rows: np.ndarray, candidates: Sequence[int], options: FieldTestOptions,
                    names: Sequence[str]) -> tuple[list[int], dict[str, dict[str, float | str]], dict[str, Any]]:
     """Permutation-test ``candidates`` on ``rows`` with the model as it is now (its mask or
     pruning applied by the caller) and decide which fields stay (:func:`drop_fields`, with the

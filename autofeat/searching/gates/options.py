@@ -29,8 +29,8 @@ from typing import Any
 from autofeat.encode.training import check_fractions
 from autofeat.errors import OptionError, check_finite
 
-__all__ = ["GateOptions", "OptFSOptions", "DNISOptions", "OptInterOptions", "options_type", "options_for",
-           "require_torch", "TORCH_HINT", "misplaced"]
+__all__ = ["GateOptions", "FieldTestOptions", "OptFSOptions", "DNISOptions", "OptInterOptions", "options_type", "options_for",
+           "require_torch", "TORCH_HINT", "misplaced", "methods_with"]
 
 TORCH_HINT = ("pip install 'autofeat[torch]' (CPU only, no CUDA download: "
               "pip install torch --index-url https://download.pytorch.org/whl/cpu)")
@@ -120,13 +120,30 @@ class GateOptions:
         return self.search_epochs or default
 
 
-def _check_field_z(z: float) -> None:
-    if z < 0:
-        raise OptionError(f"--field-z must be >= 0, got {z}")
+@dataclass(frozen=True)
+class FieldTestOptions(GateOptions):
+    """The searches that test each field after the search (OptFS, DNIS; see
+    :func:`autofeat.searching.gates.base.field_decision`).
+
+    Attributes:
+        field_z: a field stays only if shuffling its values across the validation rows raises
+            the searched model's valid log loss by at least this many standard errors (paired
+            over rows); 0 keeps every field that has a kept value. When the retrained model
+            then validates worse than the baseline, it is retrained with the test-dropped
+            fields kept, and the lowest valid log loss of the two and the baseline itself is
+            the result (``field_check``).
+    """
+
+    field_z: float = 1.0
+
+    def check(self) -> None:
+        super().check()
+        if self.field_z < 0:
+            raise OptionError(f"--field-z must be >= 0, got {self.field_z}")
 
 
 @dataclass(frozen=True)
-class OptFSOptions(GateOptions):
+class OptFSOptions(FieldTestOptions):
     """OptFS: a learnable gate per feature value (see :mod:`autofeat.searching.gates.optfs`).
 
     Attributes:
@@ -138,12 +155,7 @@ class OptFSOptions(GateOptions):
         rewind_epoch: the retrain starts from the embeddings after this search epoch.
         path_tolerance: the kept gate state is the sparsest along the search's path whose
             valid AUC is within this of the best state's (and log loss within twice it).
-        field_z: a field stays only if shuffling its values across the validation rows raises
-            the searched model's valid log loss by at least this many standard errors (paired
-            over rows); 0 keeps every field that has a kept value. When the retrained model
-            then validates worse than the baseline, it is retrained with the test-dropped
-            fields kept, and the lowest valid log loss of the two and the baseline itself is
-            the result (``field_check``).
+        field_z: see :class:`FieldTestOptions`.
     """
 
     final_temp: float = 200.0
@@ -151,7 +163,6 @@ class OptFSOptions(GateOptions):
     gate_lr: float = 1e-2
     rewind_epoch: int = 1
     path_tolerance: float = 0.001
-    field_z: float = 1.0
 
     def check(self) -> None:
         super().check()
@@ -166,11 +177,10 @@ class OptFSOptions(GateOptions):
             raise OptionError(f"--rewind-epoch must be in 0..--search-epochs ({epochs}), got {self.rewind_epoch}")
         if self.path_tolerance < 0:
             raise OptionError(f"--path-tolerance must be >= 0, got {self.path_tolerance}")
-        _check_field_z(self.field_z)
 
 
 @dataclass(frozen=True)
-class DNISOptions(GateOptions):
+class DNISOptions(FieldTestOptions):
     """DNIS: soft selection over embedding dimensions (see :mod:`autofeat.searching.gates.dnis`).
 
     Attributes:
@@ -178,14 +188,13 @@ class DNISOptions(GateOptions):
         arch_lr: learning rate of the dimension weights.
         l1: L1 weight on the dimension weights.
         keep: fraction of embedding parameters kept.
-        field_z: the permutation test of each field, as for OptFS (:class:`OptFSOptions`).
+        field_z: see :class:`FieldTestOptions`.
     """
 
     blocks: int = 4
     arch_lr: float = 1e-2
     l1: float = 1e-5
     keep: float = 0.5
-    field_z: float = 1.0
 
     def check(self) -> None:
         super().check()
@@ -197,7 +206,6 @@ class DNISOptions(GateOptions):
             raise OptionError(f"--l1 must be >= 0, got {self.l1}")
         if not 0 < self.keep <= 1:
             raise OptionError(f"--keep must be in (0, 1], got {self.keep}")
-        _check_field_z(self.field_z)
 
 
 @dataclass(frozen=True)
@@ -260,13 +268,16 @@ def options_for(method: str, values: Mapping[str, Any] | GateOptions | None = No
     return kind(**values)
 
 
+def methods_with(key: str) -> list[str]:
+    """The gate methods whose options type has the setting ``key``."""
+    from autofeat.searching.registry import GATE_METHODS
+
+    return [m for m in GATE_METHODS if key in options_type(m).__dataclass_fields__]
+
+
 def misplaced(method: str, keys: list[str]) -> str:
     """Which method each of ``keys`` belongs to, in one line."""
-    from autofeat.searching.registry import GATE_METHODS, gate_method
-
-    owners = {}
-    for key in keys:
-        owners[key] = [m for m in GATE_METHODS if key in gate_method(m).options_type().__dataclass_fields__]
+    owners = {key: methods_with(key) for key in keys}
     if all(owners.values()):
         return "; ".join(f"{k} is an option of --method {' and '.join(v)}, not of --method {method}"
                          for k, v in owners.items())
